@@ -1,0 +1,753 @@
+package io.raftkv.raft;
+
+import static io.raftkv.raft.MessageType.APPEND;
+import static io.raftkv.raft.MessageType.APPEND_RESPONSE;
+import static io.raftkv.raft.MessageType.HEARTBEAT;
+import static io.raftkv.raft.MessageType.HEARTBEAT_RESPONSE;
+import static io.raftkv.raft.MessageType.PRE_VOTE;
+import static io.raftkv.raft.MessageType.PRE_VOTE_RESPONSE;
+import static io.raftkv.raft.MessageType.VOTE;
+import static io.raftkv.raft.MessageType.VOTE_RESPONSE;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The Raft consensus algorithm for one node, as a deterministic state machine: no threads, no clock, no I/O. The
+ * runtime feeds it {@link #tick()}s, peer {@link #step(Message)}s, {@link #propose} calls and {@link #readIndex}
+ * requests, then collects a {@link Ready}, carries it out (persist, send, apply) and calls {@link #advance(Ready)}.
+ * <p>
+ * Each role has its own step function ({@link #stepFollower}, {@link #stepCandidate}, {@link #stepLeader}); rules that
+ * hold in every role (term comparison, voting) live in {@link #step(Message)}. Sections below: elections, log
+ * replication, commit, ReadIndex, Ready hand-off.
+ */
+public final class Raft {
+
+    @FunctionalInterface
+    private interface StepFunction {
+        void step(Message m);
+    }
+
+    private enum VoteResult { PENDING, WON, LOST }
+
+    private record PendingRead(long requestId, long index, long context) {
+    }
+
+    private final RaftConfig config;
+    private final String id;
+    private final List<String> voters;
+    private final List<String> peers;
+    private final int quorum;
+    private final RaftLog log;
+
+    // Persistent state (Raft paper figure 2), written through Ready.hardState before anything depends on it.
+    private long term;
+    private String votedFor;
+
+    // Volatile state.
+    private Role role;
+    private String leader;
+    private StepFunction step;
+    private int electionElapsed;
+    private int heartbeatElapsed;
+    private int randomizedElectionTimeout;
+    private final Map<String, Boolean> votes = new LinkedHashMap<>();
+    /** Leader only: nextIndex/matchIndex per voter, this node included (its matchIndex = its persisted log). */
+    private final Map<String, Progress> progress = new LinkedHashMap<>();
+    private boolean appendPending;
+    private boolean commitBroadcastPending;
+
+    // ReadIndex (dissertation 6.4).
+    private long readContext;
+    private boolean readRoundPending;
+    private final ArrayDeque<PendingRead> pendingReads = new ArrayDeque<>();
+    private final List<Long> readsAwaitingCommit = new ArrayList<>();
+
+    // Ready hand-off.
+    private List<Message> outbox = new ArrayList<>();
+    private List<ReadState> readStates = new ArrayList<>();
+    private Ready.SoftState lastSoftState;
+    private HardState lastHardState;
+
+    public Raft(RaftConfig config, LogStorage storage) {
+        this.config = config;
+        this.id = config.id();
+        this.voters = config.voters();
+        this.peers = voters.stream().filter(v -> !v.equals(id)).toList();
+        this.quorum = voters.size() / 2 + 1;
+        this.log = new RaftLog(storage, config.applied());
+        HardState hs = storage.hardState();
+        if (hs.commit() > storage.lastIndex()) {
+            throw new IllegalStateException("stored commit index " + hs.commit() + " is beyond the stored log (last " + storage.lastIndex() + ")");
+        }
+        this.term = hs.term();
+        this.votedFor = hs.votedFor();
+        this.lastHardState = new HardState(term, votedFor, log.committed);
+        becomeFollower(term, null);
+        this.lastSoftState = new Ready.SoftState(role, leader, term);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Inputs
+
+    /** Advances logical time by one tick. */
+    public void tick() {
+        if (role == Role.LEADER) {
+            tickLeader();
+        } else {
+            tickElection();
+        }
+    }
+
+    /**
+     * Appends a command to the leader's log. Returns the new entry (its index and term identify it: if the entry at
+     * that index is later applied with another term, the command was lost and must be retried), or null when this
+     * node is not the leader.
+     */
+    public Entry propose(EntryType type, byte[] data) {
+        if (role != Role.LEADER) {
+            return null;
+        }
+        Entry e = new Entry(term, log.lastIndex() + 1, type, data);
+        log.append(List.of(e));
+        appendPending = true;
+        return e;
+    }
+
+    /**
+     * Starts a linearizable read. Its {@link ReadState} comes out in a later Ready: serve the read once the state
+     * machine has applied its index. Fails at once (ReadState index -1) if this node is not the leader.
+     */
+    public void readIndex(long requestId) {
+        if (role != Role.LEADER) {
+            readStates.add(new ReadState(requestId, -1));
+            return;
+        }
+        if (log.term(log.committed) != term) {
+            // The leader does not know the commit index until it commits an entry of its own term.
+            readsAwaitingCommit.add(requestId);
+            return;
+        }
+        startRead(requestId);
+    }
+
+    /** Handles a message from a peer. Messages from unknown senders, or to someone else, are dropped. */
+    public void step(Message m) {
+        if (!id.equals(m.to()) || m.from().equals(id) || !voters.contains(m.from())) {
+            return;
+        }
+        if (m.term() > term) {
+            if ((m.type() == VOTE || m.type() == PRE_VOTE) && inLease()) {
+                // We hear from a live leader: a vote request now comes from a disruptive node. Ignore it.
+                return;
+            }
+            if (m.type() == PRE_VOTE || (m.type() == PRE_VOTE_RESPONSE && !m.reject())) {
+                // PreVote traffic carries a future term and changes no one's term.
+            } else {
+                boolean fromLeader = m.type() == APPEND || m.type() == HEARTBEAT;
+                becomeFollower(m.term(), fromLeader ? m.from() : null);
+            }
+        } else if (m.term() < term) {
+            if ((config.checkQuorum() || config.preVote()) && (m.type() == APPEND || m.type() == HEARTBEAT)) {
+                // A deposed leader that cannot learn our term otherwise (its peers ignore its stale messages and,
+                // with PreVote, never raise their terms at it): answer so it steps down.
+                send(Message.builder(APPEND_RESPONSE, id, m.from(), term));
+            } else if (m.type() == PRE_VOTE) {
+                send(Message.builder(PRE_VOTE_RESPONSE, id, m.from(), term).reject(true));
+            }
+            return;
+        }
+        if (m.type() == VOTE || m.type() == PRE_VOTE) {
+            handleVoteRequest(m);
+        } else {
+            step.step(m);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Roles
+
+    private void becomeFollower(long newTerm, String newLeader) {
+        reset(newTerm);
+        role = Role.FOLLOWER;
+        step = this::stepFollower;
+        leader = newLeader;
+    }
+
+    private void becomePreCandidate() {
+        // Neither term nor vote change: a PreVote round that fails leaves no trace.
+        role = Role.PRE_CANDIDATE;
+        step = this::stepCandidate;
+        leader = null;
+        votes.clear();
+        resetRandomizedElectionTimeout();
+    }
+
+    private void becomeCandidate() {
+        reset(term + 1);
+        votedFor = id;
+        role = Role.CANDIDATE;
+        step = this::stepCandidate;
+    }
+
+    private void becomeLeader() {
+        reset(term);
+        role = Role.LEADER;
+        step = this::stepLeader;
+        leader = id;
+        long next = log.lastIndex() + 1;
+        for (String v : voters) {
+            progress.put(v, new Progress(next, config.maxInflight()));
+        }
+        Progress self = progress.get(id);
+        self.matchIndex = log.stableLastIndex();
+        self.becomeReplicate();
+        self.recentActive = true;
+        // A no-op of the new term lets the leader commit (and so learn the commit index) without waiting for a client.
+        log.append(List.of(Entry.noop(term, next)));
+        appendPending = true;
+    }
+
+    private void reset(long newTerm) {
+        if (newTerm != term) {
+            term = newTerm;
+            votedFor = null;
+        }
+        leader = null;
+        electionElapsed = 0;
+        heartbeatElapsed = 0;
+        resetRandomizedElectionTimeout();
+        votes.clear();
+        progress.clear();
+        appendPending = false;
+        commitBroadcastPending = false;
+        failPendingReads();
+    }
+
+    private void resetRandomizedElectionTimeout() {
+        randomizedElectionTimeout = config.electionTick() + config.random().nextInt(config.electionTick());
+    }
+
+    private void stepFollower(Message m) {
+        switch (m.type()) {
+            case APPEND -> {
+                electionElapsed = 0;
+                leader = m.from();
+                handleAppend(m);
+            }
+            case HEARTBEAT -> {
+                electionElapsed = 0;
+                leader = m.from();
+                handleHeartbeat(m);
+            }
+            default -> {
+                // Responses addressed to a former role: nothing to do.
+            }
+        }
+    }
+
+    private void stepCandidate(Message m) {
+        switch (m.type()) {
+            case APPEND -> {
+                becomeFollower(m.term(), m.from());
+                handleAppend(m);
+            }
+            case HEARTBEAT -> {
+                becomeFollower(m.term(), m.from());
+                handleHeartbeat(m);
+            }
+            case VOTE_RESPONSE, PRE_VOTE_RESPONSE -> {
+                MessageType expected = role == Role.PRE_CANDIDATE ? PRE_VOTE_RESPONSE : VOTE_RESPONSE;
+                if (m.type() != expected) {
+                    return;
+                }
+                switch (poll(m.from(), !m.reject())) {
+                    case WON -> {
+                        if (role == Role.PRE_CANDIDATE) {
+                            campaign(false);
+                        } else {
+                            becomeLeader();
+                        }
+                    }
+                    case LOST -> becomeFollower(term, null);
+                    case PENDING -> {
+                    }
+                }
+            }
+            default -> {
+            }
+        }
+    }
+
+    private void stepLeader(Message m) {
+        switch (m.type()) {
+            case APPEND_RESPONSE -> handleAppendResponse(m);
+            case HEARTBEAT_RESPONSE -> handleHeartbeatResponse(m);
+            default -> {
+                // Vote responses from our election, or another node's messages for this term: nothing to do.
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Elections
+
+    private void tickElection() {
+        electionElapsed++;
+        if (electionElapsed >= randomizedElectionTimeout) {
+            electionElapsed = 0;
+            campaign(config.preVote());
+        }
+    }
+
+    /** A leader was heard from within the election timeout (only meaningful with CheckQuorum). */
+    private boolean inLease() {
+        return config.checkQuorum() && leader != null && electionElapsed < config.electionTick();
+    }
+
+    private void campaign(boolean preVote) {
+        MessageType type;
+        long voteTerm;
+        if (preVote) {
+            becomePreCandidate();
+            type = PRE_VOTE;
+            voteTerm = term + 1;
+        } else {
+            becomeCandidate();
+            type = VOTE;
+            voteTerm = term;
+        }
+        if (poll(id, true) == VoteResult.WON) {
+            // A single-node cluster.
+            if (preVote) {
+                campaign(false);
+            } else {
+                becomeLeader();
+            }
+            return;
+        }
+        long lastIndex = log.lastIndex();
+        long lastTerm = log.lastTerm();
+        for (String peer : peers) {
+            send(Message.builder(type, id, peer, voteTerm).index(lastIndex).logTerm(lastTerm));
+        }
+    }
+
+    private VoteResult poll(String voter, boolean granted) {
+        votes.putIfAbsent(voter, granted);
+        int yes = 0;
+        int no = 0;
+        for (boolean g : votes.values()) {
+            if (g) {
+                yes++;
+            } else {
+                no++;
+            }
+        }
+        if (yes >= quorum) {
+            return VoteResult.WON;
+        }
+        if (no > voters.size() - quorum) {
+            return VoteResult.LOST;
+        }
+        return VoteResult.PENDING;
+    }
+
+    private void handleVoteRequest(Message m) {
+        boolean preVote = m.type() == PRE_VOTE;
+        MessageType responseType = preVote ? PRE_VOTE_RESPONSE : VOTE_RESPONSE;
+        boolean canVote = Objects.equals(votedFor, m.from())
+                || (votedFor == null && leader == null)
+                || (preVote && m.term() > term);
+        if (canVote && log.isUpToDate(m.index(), m.logTerm())) {
+            // A granted PreVote answers with the term asked for, so the pre-candidate can tell it from stale ones.
+            send(Message.builder(responseType, id, m.from(), m.term()));
+            if (!preVote) {
+                electionElapsed = 0;
+                votedFor = m.from(); // persisted (Ready.hardState) before the response is sent
+            }
+        } else {
+            send(Message.builder(responseType, id, m.from(), term).reject(true));
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Log replication: follower side
+
+    private void handleAppend(Message m) {
+        if (m.index() < log.committed) {
+            send(Message.builder(APPEND_RESPONSE, id, m.from(), term).index(log.committed));
+            return;
+        }
+        long lastNew = log.maybeAppend(m.index(), m.logTerm(), m.commit(), m.entries());
+        if (lastNew >= 0) {
+            send(Message.builder(APPEND_RESPONSE, id, m.from(), term).index(lastNew));
+            return;
+        }
+        // Consistency check failed. Hint where our log diverges so the leader skips a whole term per round trip.
+        long last = log.lastIndex();
+        long hintIndex;
+        long hintTerm;
+        if (m.index() > last) {
+            hintIndex = last + 1;
+            hintTerm = 0;
+        } else {
+            hintTerm = log.term(m.index());
+            hintIndex = m.index();
+            while (hintIndex - 1 > log.committed && log.term(hintIndex - 1) == hintTerm) {
+                hintIndex--;
+            }
+        }
+        send(Message.builder(APPEND_RESPONSE, id, m.from(), term).index(m.index()).reject(true).hint(hintIndex, hintTerm));
+    }
+
+    private void handleHeartbeat(Message m) {
+        // The leader sends min(matchIndex, commit), so everything up to it matches the leader's log.
+        log.commitTo(Math.min(m.commit(), log.lastIndex()));
+        send(Message.builder(HEARTBEAT_RESPONSE, id, m.from(), term).context(m.context()));
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Log replication: leader side
+
+    private void tickLeader() {
+        heartbeatElapsed++;
+        electionElapsed++;
+        if (electionElapsed >= config.electionTick()) {
+            electionElapsed = 0;
+            if (config.checkQuorum()) {
+                if (!quorumActive()) {
+                    // Cut off from a majority: stop acting as leader (no client is served by a stale leader).
+                    becomeFollower(term, null);
+                    return;
+                }
+                progress.forEach((v, pr) -> pr.recentActive = v.equals(id));
+            }
+        }
+        if (heartbeatElapsed >= config.heartbeatTick()) {
+            heartbeatElapsed = 0;
+            broadcastHeartbeat(readContext);
+        }
+    }
+
+    private boolean quorumActive() {
+        int active = 0;
+        for (Map.Entry<String, Progress> e : progress.entrySet()) {
+            if (e.getKey().equals(id) || e.getValue().recentActive) {
+                active++;
+            }
+        }
+        return active >= quorum;
+    }
+
+    private void handleAppendResponse(Message m) {
+        Progress pr = progress.get(m.from());
+        if (pr == null) {
+            return;
+        }
+        pr.recentActive = true;
+        if (m.reject()) {
+            long next = nextIndexFromHint(m.index(), m.hintIndex(), m.hintTerm());
+            if (pr.maybeDecrTo(m.index(), next)) {
+                sendAppend(m.from(), true);
+            }
+            return;
+        }
+        boolean advanced = pr.maybeUpdate(m.index());
+        if (pr.state() == Progress.State.PROBE && m.index() >= pr.matchIndex) {
+            pr.becomeReplicate(); // the probe found where our logs agree: start pipelining
+        }
+        if (advanced && maybeCommit()) {
+            commitBroadcastPending = true;
+        }
+        while (sendAppend(m.from(), false)) {
+            // fill the pipeline
+        }
+    }
+
+    private void handleHeartbeatResponse(Message m) {
+        Progress pr = progress.get(m.from());
+        if (pr == null) {
+            return;
+        }
+        pr.recentActive = true;
+        if (pr.matchIndex < log.lastIndex()) {
+            if (pr.state() == Progress.State.REPLICATE && pr.inflight.isEmpty() == false
+                    && pr.matchIndex == pr.lastHeartbeatMatch && ++pr.stalledRounds >= 2) {
+                // Acknowledged nothing across heartbeat rounds: an append was lost. Find the match point again.
+                pr.becomeProbe();
+            } else if (pr.matchIndex != pr.lastHeartbeatMatch) {
+                pr.stalledRounds = 0;
+            }
+            pr.lastHeartbeatMatch = pr.matchIndex;
+            pr.probeSent = false;
+            sendAppend(m.from(), pr.state() == Progress.State.PROBE);
+        }
+        if (m.context() > pr.readAck) {
+            pr.readAck = m.context();
+            processReads();
+        }
+    }
+
+    /** Where to send next after a rejection, from the follower's conflict hint (dissertation 5.3 optimisation). */
+    private long nextIndexFromHint(long rejected, long hintIndex, long hintTerm) {
+        if (hintTerm <= 0) {
+            return hintIndex;
+        }
+        long floor = Math.max(1, log.firstIndex());
+        for (long i = Math.min(rejected, log.lastIndex()); i >= floor; i--) {
+            long t = log.term(i);
+            if (t == hintTerm) {
+                return i + 1;
+            }
+            if (t < hintTerm) {
+                break;
+            }
+        }
+        return hintIndex;
+    }
+
+    /** Sends the next AppendEntries to {@code to} if flow control allows; returns whether one was sent. */
+    private boolean sendAppend(String to, boolean sendIfEmpty) {
+        Progress pr = progress.get(to);
+        if (pr == null || pr.isPaused()) {
+            return false;
+        }
+        long prevIndex = pr.nextIndex - 1;
+        long prevTerm = log.term(prevIndex);
+        if (prevTerm < 0) {
+            throw new IllegalStateException("entry " + prevIndex + " for " + to + " is not in the log (first "
+                    + log.firstIndex() + ", last " + log.lastIndex() + "): snapshots are not supported yet");
+        }
+        List<Entry> entries = log.entriesFrom(pr.nextIndex, config.maxMsgBytes());
+        if (entries.isEmpty() && !sendIfEmpty) {
+            return false;
+        }
+        send(Message.builder(APPEND, id, to, term).index(prevIndex).logTerm(prevTerm).entries(entries).commit(log.committed));
+        if (!entries.isEmpty()) {
+            pr.sentEntries(entries.get(entries.size() - 1).index());
+        } else if (pr.state() == Progress.State.PROBE) {
+            pr.probeSent = true;
+        }
+        return true;
+    }
+
+    private void broadcastAppend(boolean sendIfEmpty) {
+        for (String peer : peers) {
+            sendAppend(peer, sendIfEmpty);
+        }
+    }
+
+    private void broadcastHeartbeat(long context) {
+        for (String peer : peers) {
+            Progress pr = progress.get(peer);
+            long commit = Math.min(pr.matchIndex, log.committed);
+            send(Message.builder(HEARTBEAT, id, peer, term).commit(commit).context(context));
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Commit
+
+    /**
+     * Advances commitIndex to the highest index stored on a quorum, but only if that entry is of the current term
+     * (paper 5.4.2): older entries are committed indirectly.
+     */
+    private boolean maybeCommit() {
+        long[] matches = new long[voters.size()];
+        int i = 0;
+        for (String v : voters) {
+            matches[i++] = progress.get(v).matchIndex;
+        }
+        Arrays.sort(matches);
+        long quorumMatch = matches[matches.length - quorum];
+        if (quorumMatch > log.committed && log.term(quorumMatch) == term) {
+            log.commitTo(quorumMatch);
+            releaseReadsAwaitingCommit();
+            return true;
+        }
+        return false;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // ReadIndex
+
+    private void startRead(long requestId) {
+        if (voters.size() == 1) {
+            readStates.add(new ReadState(requestId, log.committed));
+            return;
+        }
+        if (!readRoundPending) {
+            readContext++;
+            readRoundPending = true; // one heartbeat round confirms every read registered before the next Ready
+        }
+        pendingReads.add(new PendingRead(requestId, log.committed, readContext));
+    }
+
+    private void releaseReadsAwaitingCommit() {
+        if (readsAwaitingCommit.isEmpty()) {
+            return;
+        }
+        List<Long> waiting = new ArrayList<>(readsAwaitingCommit);
+        readsAwaitingCommit.clear();
+        waiting.forEach(this::startRead);
+    }
+
+    /** Confirms pending reads whose heartbeat round a quorum (this leader included) has answered. */
+    private void processReads() {
+        while (!pendingReads.isEmpty()) {
+            PendingRead r = pendingReads.peekFirst();
+            int acks = 1;
+            for (String peer : peers) {
+                if (progress.get(peer).readAck >= r.context()) {
+                    acks++;
+                }
+            }
+            if (acks < quorum) {
+                return;
+            }
+            pendingReads.pollFirst();
+            readStates.add(new ReadState(r.requestId(), r.index()));
+        }
+    }
+
+    private void failPendingReads() {
+        for (PendingRead r : pendingReads) {
+            readStates.add(new ReadState(r.requestId(), -1));
+        }
+        for (long requestId : readsAwaitingCommit) {
+            readStates.add(new ReadState(requestId, -1));
+        }
+        pendingReads.clear();
+        readsAwaitingCommit.clear();
+        readRoundPending = false;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Ready hand-off
+
+    private void send(Message.Builder b) {
+        outbox.add(b.build());
+    }
+
+    /** Sends what inputs since the last Ready have batched up: appends for new proposals, read confirmations. */
+    private void flush() {
+        if (role == Role.LEADER) {
+            if (commitBroadcastPending) {
+                broadcastAppend(true);
+            } else if (appendPending) {
+                broadcastAppend(false);
+            }
+            if (readRoundPending) {
+                broadcastHeartbeat(readContext);
+            }
+        }
+        commitBroadcastPending = false;
+        appendPending = false;
+        readRoundPending = false;
+    }
+
+    public boolean hasReady() {
+        flush();
+        return !new Ready.SoftState(role, leader, term).equals(lastSoftState)
+                || !new HardState(term, votedFor, log.committed).sameAs(lastHardState)
+                || !log.entriesToPersist().isEmpty()
+                || !outbox.isEmpty()
+                || log.hasEntriesToApply()
+                || !readStates.isEmpty();
+    }
+
+    /** Collects everything the runtime must do now. Call {@link #advance} when done, before stepping again. */
+    public Ready ready() {
+        flush();
+        Ready.SoftState soft = new Ready.SoftState(role, leader, term);
+        if (soft.equals(lastSoftState)) {
+            soft = null;
+        } else {
+            lastSoftState = soft;
+        }
+        HardState hard = new HardState(term, votedFor, log.committed);
+        if (hard.sameAs(lastHardState)) {
+            hard = null;
+        }
+        List<Entry> entries = log.entriesToPersist();
+        if (!entries.isEmpty()) {
+            log.markHandedOut(entries.get(entries.size() - 1).index());
+        }
+        List<Message> messages = outbox;
+        outbox = new ArrayList<>();
+        List<ReadState> reads = readStates;
+        readStates = new ArrayList<>();
+        return new Ready(soft, hard, entries, messages, log.entriesToApply(config.maxApplyBytes()), reads);
+    }
+
+    /** The runtime has persisted, sent and applied what {@code rd} asked. */
+    public void advance(Ready rd) {
+        if (rd.hardState() != null) {
+            lastHardState = rd.hardState();
+        }
+        if (!rd.entries().isEmpty()) {
+            Entry last = rd.entries().get(rd.entries().size() - 1);
+            log.stableTo(last.index(), last.term());
+            Progress self = progress.get(id);
+            if (role == Role.LEADER && self != null && self.maybeUpdate(log.stableLastIndex()) && maybeCommit()) {
+                commitBroadcastPending = true;
+            }
+        }
+        if (!rd.committedEntries().isEmpty()) {
+            log.appliedTo(rd.committedEntries().get(rd.committedEntries().size() - 1).index());
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Introspection
+
+    public String id() {
+        return id;
+    }
+
+    public Role role() {
+        return role;
+    }
+
+    public long term() {
+        return term;
+    }
+
+    public String leader() {
+        return leader;
+    }
+
+    public String votedFor() {
+        return votedFor;
+    }
+
+    public long commitIndex() {
+        return log.committed;
+    }
+
+    public long lastApplied() {
+        return log.applied;
+    }
+
+    public long lastIndex() {
+        return log.lastIndex();
+    }
+
+    public RaftStatus status() {
+        Map<String, RaftStatus.PeerProgress> peerProgress = new LinkedHashMap<>();
+        if (role == Role.LEADER) {
+            for (String peer : peers) {
+                Progress pr = progress.get(peer);
+                peerProgress.put(peer, new RaftStatus.PeerProgress(pr.matchIndex, pr.nextIndex, pr.state().name(), pr.recentActive));
+            }
+        }
+        return new RaftStatus(id, role, term, votedFor, leader, log.committed, log.applied, log.firstIndex(),
+                log.lastIndex(), log.lastTerm(), peerProgress);
+    }
+}

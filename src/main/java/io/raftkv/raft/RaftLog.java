@@ -1,0 +1,235 @@
+package io.raftkv.raft;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The log as the consensus core sees it: the persisted part ({@link LogStorage}) followed by "unstable" entries that a
+ * {@link Ready} has handed out for persisting but the runtime has not yet confirmed. Also tracks commitIndex and
+ * lastApplied.
+ */
+final class RaftLog {
+
+    private final LogStorage storage;
+    /** Entries not yet persisted; the first has index {@code unstableOffset}. */
+    private List<Entry> unstable = new ArrayList<>();
+    private long unstableOffset;
+    /** How far the unstable entries have been handed out in a Ready (exclusive upper index). */
+    private long handedOutTo;
+
+    long committed;
+    long applied;
+
+    RaftLog(LogStorage storage, long applied) {
+        this.storage = storage;
+        this.unstableOffset = storage.lastIndex() + 1;
+        this.handedOutTo = unstableOffset;
+        this.committed = storage.hardState().commit();
+        if (applied > committed) {
+            // The state machine may be ahead of the persisted commit index only if the hard state write lagged; a
+            // committed entry stays committed, so trust the state machine.
+            committed = Math.min(applied, storage.lastIndex());
+        }
+        this.applied = applied;
+        if (applied < storage.firstIndex() - 1) {
+            throw new IllegalStateException("state machine applied " + applied + " but the log starts at " + storage.firstIndex());
+        }
+    }
+
+    long firstIndex() {
+        return storage.firstIndex();
+    }
+
+    long lastIndex() {
+        return unstable.isEmpty() ? storage.lastIndex() : unstableOffset + unstable.size() - 1;
+    }
+
+    long lastTerm() {
+        return term(lastIndex());
+    }
+
+    /** Index of the last persisted entry that is still part of this log. */
+    long stableLastIndex() {
+        return unstableOffset - 1;
+    }
+
+    /** The term at {@code index}, or -1 if the log does not hold it (beyond the end, or compacted). */
+    long term(long index) {
+        if (index < firstIndex() - 1 || index > lastIndex()) {
+            return -1;
+        }
+        if (index >= unstableOffset) {
+            return unstable.get((int) (index - unstableOffset)).term();
+        }
+        return storage.term(index);
+    }
+
+    boolean matchTerm(long index, long term) {
+        long t = term(index);
+        return t >= 0 && t == term;
+    }
+
+    /** Raft's "at least as up-to-date" comparison (paper 5.4.1). */
+    boolean isUpToDate(long lastIndex, long lastTerm) {
+        long myTerm = lastTerm();
+        return lastTerm > myTerm || (lastTerm == myTerm && lastIndex >= lastIndex());
+    }
+
+    /**
+     * The follower side of AppendEntries: if the entry at {@code prevIndex} has {@code prevTerm}, append what is new
+     * (truncating a conflicting suffix), advance the commit index and return the last index known to match the leader;
+     * otherwise return -1.
+     */
+    long maybeAppend(long prevIndex, long prevTerm, long leaderCommit, List<Entry> entries) {
+        if (!matchTerm(prevIndex, prevTerm)) {
+            return -1;
+        }
+        long lastNew = prevIndex + entries.size();
+        int conflict = firstConflict(entries);
+        if (conflict >= 0) {
+            Entry first = entries.get(conflict);
+            if (first.index() <= committed) {
+                throw new IllegalStateException("entry " + first.index() + " conflicts with committed entry (commit " + committed + ")");
+            }
+            append(entries.subList(conflict, entries.size()));
+        }
+        commitTo(Math.min(leaderCommit, lastNew));
+        return lastNew;
+    }
+
+    /** Position in {@code entries} of the first entry that is new or conflicts with this log, or -1. */
+    private int firstConflict(List<Entry> entries) {
+        for (int i = 0; i < entries.size(); i++) {
+            Entry e = entries.get(i);
+            if (!matchTerm(e.index(), e.term())) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** Appends entries, replacing any existing entries at or after the first one's index. */
+    void append(List<Entry> entries) {
+        if (entries.isEmpty()) {
+            return;
+        }
+        long after = entries.get(0).index();
+        if (after <= committed) {
+            throw new IllegalStateException("append at " + after + " would overwrite committed entries (commit " + committed + ")");
+        }
+        if (after > lastIndex() + 1) {
+            throw new IllegalStateException("append at " + after + " leaves a gap after " + lastIndex());
+        }
+        if (after == unstableOffset + unstable.size()) {
+            unstable.addAll(entries);
+        } else if (after <= unstableOffset) {
+            // Replaces persisted entries too: the runtime's next save() truncates storage from here.
+            unstableOffset = after;
+            unstable = new ArrayList<>(entries);
+        } else {
+            List<Entry> kept = new ArrayList<>(unstable.subList(0, (int) (after - unstableOffset)));
+            kept.addAll(entries);
+            unstable = kept;
+        }
+        handedOutTo = Math.min(handedOutTo, after);
+    }
+
+    /** Entries from {@code lo} to the end, bounded by {@code maxBytes} (at least one if any). */
+    List<Entry> entriesFrom(long lo, long maxBytes) {
+        long last = lastIndex();
+        if (lo > last) {
+            return List.of();
+        }
+        if (lo < firstIndex()) {
+            throw new IllegalStateException("entry " + lo + " is compacted (first " + firstIndex() + ")");
+        }
+        List<Entry> out = new ArrayList<>();
+        long bytes = 0;
+        if (lo < unstableOffset) {
+            List<Entry> stored = storage.entries(lo, Math.min(unstableOffset, storage.lastIndex() + 1), maxBytes);
+            for (Entry e : stored) {
+                bytes += e.sizeInBytes();
+                out.add(e);
+            }
+            if (bytes >= maxBytes || out.isEmpty() || out.get(out.size() - 1).index() < unstableOffset - 1) {
+                return out;
+            }
+        }
+        long from = Math.max(lo, unstableOffset);
+        for (long i = from; i <= last; i++) {
+            Entry e = unstable.get((int) (i - unstableOffset));
+            bytes += e.sizeInBytes();
+            if (!out.isEmpty() && bytes > maxBytes) {
+                break;
+            }
+            out.add(e);
+        }
+        return out;
+    }
+
+    void commitTo(long index) {
+        if (index > committed) {
+            if (index > lastIndex()) {
+                throw new IllegalStateException("commit " + index + " beyond last index " + lastIndex());
+            }
+            committed = index;
+        }
+    }
+
+    /** Unstable entries not yet handed out in a Ready. */
+    List<Entry> entriesToPersist() {
+        long last = lastIndex();
+        if (unstable.isEmpty() || handedOutTo > last) {
+            return List.of();
+        }
+        long from = Math.max(handedOutTo, unstableOffset);
+        return List.copyOf(unstable.subList((int) (from - unstableOffset), unstable.size()));
+    }
+
+    void markHandedOut(long lastIndex) {
+        handedOutTo = Math.max(handedOutTo, lastIndex + 1);
+    }
+
+    /** Committed, persisted entries the state machine has not applied yet, bounded by {@code maxBytes}. */
+    List<Entry> entriesToApply(long maxBytes) {
+        long hi = Math.min(committed, stableLastIndex());
+        if (applied >= hi) {
+            return List.of();
+        }
+        List<Entry> out = new ArrayList<>();
+        long lo = applied + 1;
+        long bytes = 0;
+        while (lo <= hi) {
+            List<Entry> chunk = storage.entries(lo, hi + 1, maxBytes - bytes);
+            for (Entry e : chunk) {
+                bytes += e.sizeInBytes();
+                out.add(e);
+            }
+            lo += chunk.size();
+            if (bytes >= maxBytes || chunk.isEmpty()) {
+                break;
+            }
+        }
+        return out;
+    }
+
+    boolean hasEntriesToApply() {
+        return applied < Math.min(committed, stableLastIndex());
+    }
+
+    /** The runtime persisted entries up to {@code index} (with {@code term}). */
+    void stableTo(long index, long term) {
+        if (index < unstableOffset || !matchTerm(index, term)) {
+            return; // superseded by a truncation since the Ready was made
+        }
+        unstable = new ArrayList<>(unstable.subList((int) (index + 1 - unstableOffset), unstable.size()));
+        unstableOffset = index + 1;
+    }
+
+    void appliedTo(long index) {
+        if (index > committed || index < applied) {
+            throw new IllegalStateException("applied " + index + " outside [" + applied + "," + committed + "]");
+        }
+        applied = index;
+    }
+}

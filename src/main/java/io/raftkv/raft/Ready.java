@@ -1,0 +1,27 @@
+package io.raftkv.raft;
+
+import java.util.List;
+
+/**
+ * What the core hands the runtime after it has been stepped. The runtime must, in this order:
+ * <ol>
+ * <li>persist {@link #hardState()} (if not null) and {@link #entries()} durably, in one atomic write;</li>
+ * <li>send {@link #messages()};</li>
+ * <li>apply {@link #committedEntries()} to the state machine, in order;</li>
+ * <li>serve reads whose {@link #readStates()} index has been applied;</li>
+ * <li>call {@link Raft#advance(Ready)}.</li>
+ * </ol>
+ * {@link #softState()} is not persisted; it is non-null when the role or the known leader changed.
+ */
+public record Ready(SoftState softState, HardState hardState, List<Entry> entries, List<Message> messages,
+                    List<Entry> committedEntries, List<ReadState> readStates) {
+
+    /** Role, leader and term: what the runtime reports and logs, never persisted. */
+    public record SoftState(Role role, String leader, long term) {
+    }
+
+    public boolean isEmpty() {
+        return softState == null && hardState == null && entries.isEmpty() && messages.isEmpty()
+                && committedEntries.isEmpty() && readStates.isEmpty();
+    }
+}
