@@ -1,0 +1,249 @@
+package io.raftkv.api;
+
+import io.raftkv.node.NotLeaderException;
+import io.raftkv.node.ProposalLostException;
+import io.raftkv.node.RaftNode;
+import io.raftkv.raft.Role;
+import io.raftkv.server.RaftkvConfig;
+import io.raftkv.server.RaftkvServer;
+import io.raftkv.statemachine.ApplyResult;
+import io.raftkv.statemachine.KvCommand;
+import io.raftkv.statemachine.KvEntry;
+import io.raftkv.statemachine.KvListing;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.PUT;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+
+/**
+ * The client API. Writes go through the Raft log and answer after commit and apply on the leader; reads are
+ * linearizable (ReadIndex) unless {@code consistency=stale}. A follower redirects (307) to the leader, or answers 503
+ * while no leader is known.
+ */
+@Path("/v1/kv")
+public class KvResource {
+
+    static final String VERSION_HEADER = "X-Raftkv-Version";
+    private static final int MAX_LIST_LIMIT = 10_000;
+
+    @Inject
+    RaftkvServer server;
+
+    @Inject
+    RaftkvConfig config;
+
+    @PUT
+    @Path("{key: .+}")
+    @Consumes(MediaType.WILDCARD)
+    @Produces(MediaType.APPLICATION_JSON)
+    public CompletionStage<Response> put(@PathParam("key") String key, @QueryParam("ifVersion") String ifVersion,
+                                         @QueryParam("ifValue") String ifValue, byte[] body, @Context UriInfo uri) {
+        validateKey(key);
+        byte[] value = body == null ? new byte[0] : body;
+        if (value.length > config.maxValueBytes()) {
+            throw new ProblemException(Problem.of(413, "Content Too Large",
+                    "value is " + value.length + " bytes; the limit is " + config.maxValueBytes()));
+        }
+        KvCommand command = KvCommand.put(key, value, condition(ifVersion, ifValue));
+        return write(command, uri, r -> {
+            if (r.conflict()) {
+                return conflict(r);
+            }
+            return Response.ok(body("key", key, "version", r.version(), "index", r.index(), "term", r.term())).build();
+        });
+    }
+
+    @DELETE
+    @Path("{key: .+}")
+    @Produces(MediaType.APPLICATION_JSON)
+    public CompletionStage<Response> delete(@PathParam("key") String key, @QueryParam("ifVersion") String ifVersion,
+                                            @QueryParam("ifValue") String ifValue, @Context UriInfo uri) {
+        validateKey(key);
+        KvCommand command = KvCommand.delete(key, condition(ifVersion, ifValue));
+        return write(command, uri, r -> {
+            if (r.conflict()) {
+                return conflict(r);
+            }
+            return Response.ok(body("key", key, "deleted", r.deleted(), "index", r.index(), "term", r.term())).build();
+        });
+    }
+
+    @GET
+    @Path("{key: .+}")
+    @Produces({MediaType.APPLICATION_OCTET_STREAM, MediaType.APPLICATION_JSON})
+    public CompletionStage<Response> get(@PathParam("key") String key, @QueryParam("consistency") String consistency,
+                                         @Context UriInfo uri) {
+        validateKey(key);
+        return read(consistency, uri, () -> {
+            Optional<KvEntry> e = server.stateMachine().get(key);
+            if (e.isEmpty()) {
+                return Problem.of(404, "Not Found", "no key '" + key + "'", Map.of("key", key));
+            }
+            return Response.ok(e.get().value(), MediaType.APPLICATION_OCTET_STREAM)
+                    .header(VERSION_HEADER, e.get().version())
+                    .tag(Long.toString(e.get().version()))
+                    .build();
+        });
+    }
+
+    @GET
+    @Produces(MediaType.APPLICATION_JSON)
+    public CompletionStage<Response> list(@QueryParam("prefix") String prefix, @QueryParam("limit") String limit,
+                                          @QueryParam("consistency") String consistency, @Context UriInfo uri) {
+        String p = prefix == null ? "" : prefix;
+        int n = parseLimit(limit);
+        return read(consistency, uri, () -> {
+            KvListing listing = server.stateMachine().list(p, n);
+            List<Map<String, Object>> keys = new ArrayList<>();
+            for (KvEntry e : listing.entries()) {
+                keys.add(body("key", e.key(), "version", e.version(), "size", e.value().length));
+            }
+            return Response.ok(body("prefix", p, "keys", keys, "more", listing.more())).build();
+        });
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+
+    private CompletionStage<Response> write(KvCommand command, UriInfo uri, Function<ApplyResult, Response> onApplied) {
+        RaftNode node = requireNode();
+        if (node.role() != Role.LEADER) {
+            return CompletableFuture.completedFuture(notLeader(node.leaderId(), uri));
+        }
+        return node.propose(command.encode()).handle((r, err) -> err == null ? onApplied.apply(r) : failure(err, uri));
+    }
+
+    private CompletionStage<Response> read(String consistency, UriInfo uri, java.util.function.Supplier<Response> reader) {
+        RaftNode node = requireNode();
+        if (consistency != null && !consistency.equals("linearizable") && !consistency.equals("stale")) {
+            throw ProblemException.badRequest("consistency must be 'linearizable' (the default) or 'stale'");
+        }
+        if ("stale".equals(consistency)) {
+            return CompletableFuture.completedFuture(reader.get());
+        }
+        if (node.role() != Role.LEADER) {
+            return CompletableFuture.completedFuture(notLeader(node.leaderId(), uri));
+        }
+        return node.readBarrier().handle((index, err) -> err == null ? reader.get() : failure(err, uri));
+    }
+
+    private RaftNode requireNode() {
+        RaftNode node = server.node();
+        if (node == null) {
+            throw new ProblemException(Problem.builder(503, "Service Unavailable", "the node is starting or stopping", null)
+                    .header("Retry-After", "1").build());
+        }
+        return node;
+    }
+
+    private Response failure(Throwable err, UriInfo uri) {
+        Throwable e = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+        if (e instanceof NotLeaderException nl) {
+            return notLeader(nl.leaderId(), uri);
+        }
+        if (e instanceof ProposalLostException) {
+            return Problem.builder(503, "Service Unavailable", e.getMessage() + "; not applied, safe to retry", null)
+                    .header("Retry-After", "1").build();
+        }
+        if (e instanceof TimeoutException) {
+            return Problem.of(504, "Gateway Timeout", "not committed within " + config.requestTimeout().toMillis()
+                    + " ms; the outcome is unknown (the write may still be applied)");
+        }
+        if (e instanceof ProblemException pe) {
+            return pe.response();
+        }
+        return Problem.builder(503, "Service Unavailable", String.valueOf(e.getMessage()), null).header("Retry-After", "1").build();
+    }
+
+    private Response notLeader(String leaderId, UriInfo uri) {
+        URI leaderUrl = leaderId == null ? null : server.members().get(leaderId);
+        if (leaderUrl == null || leaderId.equals(server.nodeId())) {
+            return Problem.builder(503, "Service Unavailable", "no leader is known yet; retry shortly", null)
+                    .header("Retry-After", "1").build();
+        }
+        URI request = uri.getRequestUri();
+        String target = leaderUrl.toString() + request.getRawPath() + (request.getRawQuery() == null ? "" : "?" + request.getRawQuery());
+        return Problem.builder(307, "Temporary Redirect", "this node is a follower; the leader is " + leaderId,
+                Map.of("leader", leaderId, "leaderUrl", leaderUrl.toString())).location(URI.create(target)).build();
+    }
+
+    private static Response conflict(ApplyResult r) {
+        return Problem.of(409, "Conflict", "the condition did not hold: the key's current version is " + r.version()
+                + (r.version() == 0 ? " (absent)" : ""), Map.of("key", r.key(), "currentVersion", r.version(), "index", r.index()));
+    }
+
+    private void validateKey(String key) {
+        if (key == null || key.isEmpty()) {
+            throw ProblemException.badRequest("the key must not be empty");
+        }
+        int bytes = key.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > config.maxKeyBytes()) {
+            throw ProblemException.badRequest("the key is " + bytes + " bytes; the limit is " + config.maxKeyBytes());
+        }
+    }
+
+    private static KvCommand.Condition condition(String ifVersion, String ifValue) {
+        if (ifVersion != null && ifValue != null) {
+            throw ProblemException.badRequest("give ifVersion or ifValue, not both");
+        }
+        if (ifVersion != null) {
+            try {
+                long v = Long.parseLong(ifVersion);
+                if (v < 0) {
+                    throw new NumberFormatException();
+                }
+                return new KvCommand.VersionIs(v);
+            } catch (NumberFormatException e) {
+                throw ProblemException.badRequest("ifVersion must be a non-negative integer (0: the key must not exist)");
+            }
+        }
+        if (ifValue != null) {
+            return new KvCommand.ValueIs(ifValue.getBytes(StandardCharsets.UTF_8));
+        }
+        return new KvCommand.NoCondition();
+    }
+
+    private static int parseLimit(String limit) {
+        if (limit == null) {
+            return 1000;
+        }
+        try {
+            int n = Integer.parseInt(limit);
+            if (n < 1 || n > MAX_LIST_LIMIT) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw ProblemException.badRequest("limit must be an integer from 1 to " + MAX_LIST_LIMIT);
+        }
+    }
+
+    static Map<String, Object> body(Object... kv) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < kv.length; i += 2) {
+            m.put((String) kv[i], kv[i + 1]);
+        }
+        return m;
+    }
+}

@@ -1,0 +1,57 @@
+package io.raftkv.api;
+
+import io.raftkv.node.RaftNode;
+import io.raftkv.server.RaftkvServer;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+
+/** GET /v1/status: what an operator needs to see a node's place in the cluster. */
+@Path("/v1/status")
+public class StatusResource {
+
+    @Inject
+    RaftkvServer server;
+
+    @GET
+    @Produces(MediaType.APPLICATION_JSON)
+    public CompletionStage<Map<String, Object>> status() {
+        RaftNode node = server.node();
+        if (node == null) {
+            throw new ProblemException(Problem.builder(503, "Service Unavailable", "the node is starting or stopping", null)
+                    .header("Retry-After", "1").build());
+        }
+        long keys = server.stateMachine().size();
+        return node.status(keys, server.droppedPeerMessages()).thenApply(s -> {
+            var r = s.raft();
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("id", r.id());
+            out.put("url", s.url());
+            out.put("role", r.role().name().toLowerCase());
+            out.put("term", r.term());
+            out.put("votedFor", r.votedFor());
+            out.put("leader", r.leader());
+            out.put("leaderUrl", s.leaderUrl());
+            out.put("commitIndex", r.commitIndex());
+            out.put("lastApplied", r.lastApplied());
+            out.put("firstIndex", r.firstIndex());
+            out.put("lastIndex", r.lastIndex());
+            out.put("lastTerm", r.lastTerm());
+            Map<String, Object> peers = new LinkedHashMap<>();
+            r.peers().forEach((id, p) -> peers.put(id, KvResource.body("matchIndex", p.matchIndex(), "nextIndex", p.nextIndex(),
+                    "state", p.state().toLowerCase(), "recentActive", p.recentActive())));
+            out.put("peers", peers);
+            out.put("members", s.members());
+            out.put("keys", s.keys());
+            out.put("droppedPeerMessages", s.droppedPeerMessages());
+            out.put("dataDir", server.dataDir().toString());
+            return out;
+        });
+    }
+}

@@ -1,0 +1,39 @@
+package io.raftkv.node;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runtime parameters of one node, independent of how they were configured.
+ *
+ * @param id                 this node's id
+ * @param members            every member's id and URL (this node included), in a stable order
+ * @param tick               the length of one logical tick of the Raft core
+ * @param heartbeatTicks     ticks between leader heartbeats
+ * @param electionTicks      the base election timeout in ticks (randomized up to twice that)
+ * @param requestTimeout     how long a client write or read waits for commit before failing with a timeout
+ * @param applyFlushInterval how often applied state is made durable (entries are durable in the log before that;
+ *                           a crash replays the tail)
+ * @param maxMsgBytes        entry bytes per AppendEntries
+ * @param maxInflight        unacknowledged AppendEntries per peer
+ */
+public record NodeSettings(String id, Map<String, URI> members, Duration tick, int heartbeatTicks, int electionTicks,
+                           Duration requestTimeout, Duration applyFlushInterval, long maxMsgBytes, int maxInflight) {
+
+    public NodeSettings {
+        members = Map.copyOf(members);
+        if (!members.containsKey(id)) {
+            throw new IllegalArgumentException("node id '" + id + "' is not among the members " + members.keySet());
+        }
+    }
+
+    public List<String> memberIds() {
+        return members.keySet().stream().sorted().toList();
+    }
+
+    public URI url(String nodeId) {
+        return nodeId == null ? null : members.get(nodeId);
+    }
+}

@@ -1,0 +1,406 @@
+package io.raftkv.node;
+
+import io.raftkv.events.EventLog;
+import io.raftkv.raft.Entry;
+import io.raftkv.raft.EntryType;
+import io.raftkv.raft.Message;
+import io.raftkv.raft.MessageType;
+import io.raftkv.raft.Raft;
+import io.raftkv.raft.RaftConfig;
+import io.raftkv.raft.ReadState;
+import io.raftkv.raft.Ready;
+import io.raftkv.raft.Role;
+import io.raftkv.raft.WritableLogStorage;
+import io.raftkv.statemachine.ApplyResult;
+import io.raftkv.statemachine.StateMachine;
+import io.raftkv.transport.PeerTransport;
+
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The node runtime: one thread owns the Raft core, the log storage and the state machine. Everything else (HTTP
+ * threads, the ticker, the peer endpoint) hands it work through a queue. Each loop iteration drains the queue (so
+ * concurrent client writes share one fsync and one AppendEntries), then carries out every {@link Ready} in the order
+ * the core requires: persist, send, apply, advance.
+ */
+public final class RaftNode implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(RaftNode.class.getName());
+    private static final int MAX_DRAIN = 4096;
+
+    private record PendingWrite(long term, CompletableFuture<ApplyResult> future) {
+    }
+
+    private record WaitingRead(long index, CompletableFuture<Long> future) {
+    }
+
+    private final NodeSettings settings;
+    private final WritableLogStorage storage;
+    private final StateMachine stateMachine;
+    private final PeerTransport transport;
+    private final EventLog events;
+    private final Consumer<Throwable> onFatal;
+    private final Raft raft;
+
+    private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
+    private final Thread loop;
+    private final ScheduledExecutorService ticker;
+    private volatile boolean running = true;
+
+    // Owned by the loop thread.
+    private final Map<Long, PendingWrite> pendingWrites = new HashMap<>();
+    private final Map<Long, CompletableFuture<Long>> pendingReads = new HashMap<>();
+    private final PriorityQueue<WaitingRead> waitingReads = new PriorityQueue<>((a, b) -> Long.compare(a.index, b.index));
+    private long readSequence;
+    private long lastFlushNanos = System.nanoTime();
+    private long appliedSinceFlush;
+    private long ticks;
+    private Ready.SoftState softState;
+
+    // Published for other threads.
+    private volatile Role role = Role.FOLLOWER;
+    private volatile String leaderId;
+    private volatile long term;
+    private volatile long commitIndex;
+    private volatile long lastApplied;
+
+    public RaftNode(NodeSettings settings, WritableLogStorage storage, StateMachine stateMachine, PeerTransport transport,
+                    EventLog events, Random random, Consumer<Throwable> onFatal) {
+        this.settings = settings;
+        this.storage = storage;
+        this.stateMachine = stateMachine;
+        this.transport = transport;
+        this.events = events;
+        this.onFatal = onFatal;
+        RaftConfig config = new RaftConfig(settings.id(), settings.memberIds(), settings.electionTicks(),
+                settings.heartbeatTicks(), settings.maxMsgBytes(), settings.maxInflight(), 16L << 20, true, true,
+                stateMachine.lastApplied(), random == null ? new SecureRandom() : random);
+        this.raft = new Raft(config, storage);
+        this.term = raft.term();
+        this.commitIndex = raft.commitIndex();
+        this.lastApplied = raft.lastApplied();
+        this.softState = new Ready.SoftState(raft.role(), raft.leader(), raft.term());
+        events.log("started: term " + raft.term() + ", voted for " + (raft.votedFor() == null ? "nobody" : raft.votedFor())
+                + ", log " + storage.firstIndex() + ".." + storage.lastIndex() + ", commit " + raft.commitIndex()
+                + ", applied " + stateMachine.lastApplied() + ", members " + settings.memberIds());
+        this.loop = new Thread(this::runLoop, "raft-loop-" + settings.id());
+        this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "raft-tick-" + settings.id());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public void start() {
+        loop.start();
+        long tickMicros = settings.tick().toNanos() / 1000;
+        ticker.scheduleAtFixedRate(() -> inbox.add(this::onTick), tickMicros, tickMicros, TimeUnit.MICROSECONDS);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Inputs from other threads
+
+    /** Messages from a peer (already validated by the transport endpoint). */
+    public void receive(List<Message> messages) {
+        inbox.add(() -> messages.forEach(raft::step));
+    }
+
+    /**
+     * Proposes a state machine command. Completes with its result once it is committed and applied here; fails with
+     * {@link NotLeaderException}, {@link ProposalLostException}, or a timeout (outcome unknown).
+     */
+    public CompletableFuture<ApplyResult> propose(byte[] command) {
+        CompletableFuture<ApplyResult> future = new CompletableFuture<>();
+        submit(future, () -> {
+            Entry e = raft.propose(EntryType.COMMAND, command);
+            if (e == null) {
+                future.completeExceptionally(new NotLeaderException(raft.leader()));
+            } else {
+                pendingWrites.put(e.index(), new PendingWrite(e.term(), future));
+            }
+        });
+        return future.orTimeout(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * A linearizable read barrier (ReadIndex): completes, with the read index, once this node has confirmed it is
+     * still the leader and has applied everything committed before the call. Read the state machine after it.
+     */
+    public CompletableFuture<Long> readBarrier() {
+        CompletableFuture<Long> future = new CompletableFuture<>();
+        submit(future, () -> {
+            long id = ++readSequence;
+            pendingReads.put(id, future);
+            raft.readIndex(id);
+        });
+        return future.orTimeout(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** The full status, taken on the loop thread. */
+    public CompletableFuture<NodeStatus> status(long keys, long droppedPeerMessages) {
+        CompletableFuture<NodeStatus> future = new CompletableFuture<>();
+        submit(future, () -> {
+            var s = raft.status();
+            Map<String, String> members = new java.util.TreeMap<>();
+            settings.members().forEach((k, v) -> members.put(k, v.toString()));
+            future.complete(new NodeStatus(s, settings.url(settings.id()).toString(),
+                    s.leader() == null ? null : settings.url(s.leader()).toString(), members, keys, droppedPeerMessages));
+        });
+        return future.orTimeout(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void submit(CompletableFuture<?> future, Runnable work) {
+        if (!running) {
+            future.completeExceptionally(new IllegalStateException("node is shutting down"));
+            return;
+        }
+        inbox.add(work);
+    }
+
+    public Role role() {
+        return role;
+    }
+
+    public String leaderId() {
+        return leaderId;
+    }
+
+    public long term() {
+        return term;
+    }
+
+    public long commitIndex() {
+        return commitIndex;
+    }
+
+    public long lastApplied() {
+        return lastApplied;
+    }
+
+    public NodeSettings settings() {
+        return settings;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // The loop
+
+    private void runLoop() {
+        List<Runnable> batch = new ArrayList<>();
+        while (running) {
+            try {
+                Runnable first = inbox.poll(100, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.clear();
+                batch.add(first);
+                inbox.drainTo(batch, MAX_DRAIN);
+                for (Runnable r : batch) {
+                    r.run();
+                }
+                while (raft.hasReady()) {
+                    Ready rd = raft.ready();
+                    handleReady(rd);
+                    raft.advance(rd);
+                }
+                publish();
+            } catch (InterruptedException e) {
+                if (!running) {
+                    break;
+                }
+            } catch (Throwable t) {
+                // Storage failed (disk full, I/O error) or an invariant broke: continuing could violate safety.
+                LOG.log(Level.SEVERE, "raft loop failed; stopping this node", t);
+                events.log("FATAL: " + t);
+                running = false;
+                failAll(t);
+                onFatal.accept(t);
+                return;
+            }
+        }
+    }
+
+    private void handleReady(Ready rd) {
+        // 1. Persist: term, vote, commit and new entries in one durable write, before any message depends on them.
+        if (rd.hardState() != null || !rd.entries().isEmpty()) {
+            storage.save(rd.hardState(), rd.entries());
+        }
+        if (rd.softState() != null) {
+            logRoleChanges(rd.softState());
+        }
+        // 2. Send.
+        if (!rd.messages().isEmpty()) {
+            logVotes(rd.messages());
+            transport.send(rd.messages());
+        }
+        // 3. Apply.
+        if (!rd.committedEntries().isEmpty()) {
+            apply(rd.committedEntries());
+        }
+        // 4. Reads.
+        for (ReadState rs : rd.readStates()) {
+            CompletableFuture<Long> f = pendingReads.remove(rs.requestId());
+            if (f == null) {
+                continue;
+            }
+            if (rs.failed()) {
+                f.completeExceptionally(new NotLeaderException(raft.leader()));
+            } else {
+                waitingReads.add(new WaitingRead(rs.readIndex(), f));
+            }
+        }
+        releaseReads();
+    }
+
+    private void apply(List<Entry> entries) {
+        List<ApplyResult> results = stateMachine.apply(entries);
+        Map<Long, ApplyResult> byIndex = new HashMap<>();
+        for (ApplyResult r : results) {
+            byIndex.put(r.index(), r);
+        }
+        for (Entry e : entries) {
+            PendingWrite w = pendingWrites.remove(e.index());
+            if (w == null) {
+                continue;
+            }
+            if (w.term() == e.term() && byIndex.containsKey(e.index())) {
+                w.future().complete(byIndex.get(e.index()));
+            } else {
+                w.future().completeExceptionally(new ProposalLostException(e.index(), w.term(), e.term()));
+            }
+        }
+        appliedSinceFlush += entries.size();
+        lastApplied = entries.get(entries.size() - 1).index();
+        maybeFlush(false);
+    }
+
+    /** Makes applied state durable now and then; the log already holds every committed entry. */
+    private void maybeFlush(boolean force) {
+        if (appliedSinceFlush == 0) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (force || appliedSinceFlush >= 10_000 || now - lastFlushNanos >= settings.applyFlushInterval().toNanos()) {
+            stateMachine.flush();
+            appliedSinceFlush = 0;
+            lastFlushNanos = now;
+        }
+    }
+
+    private void releaseReads() {
+        long applied = stateMachine.lastApplied();
+        while (!waitingReads.isEmpty() && waitingReads.peek().index() <= applied) {
+            waitingReads.poll().future().complete(applied);
+        }
+    }
+
+    private void onTick() {
+        raft.tick();
+        if (++ticks % 50 == 0) {
+            maybeFlush(false);
+            pendingWrites.values().removeIf(w -> w.future().isDone());
+            pendingReads.values().removeIf(CompletableFuture::isDone);
+            waitingReads.removeIf(r -> r.future().isDone());
+        }
+    }
+
+    private void publish() {
+        role = raft.role();
+        leaderId = raft.leader();
+        term = raft.term();
+        commitIndex = raft.commitIndex();
+        lastApplied = raft.lastApplied();
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // The event log
+
+    private void logRoleChanges(Ready.SoftState now) {
+        Ready.SoftState before = softState;
+        softState = now;
+        if (now.term() != before.term()) {
+            events.log("term is now " + now.term() + " (was " + before.term() + ")");
+        }
+        if (now.role() != before.role()) {
+            switch (now.role()) {
+                case PRE_CANDIDATE -> events.log("no leader heard: pre-vote for term " + (now.term() + 1) + " started");
+                case CANDIDATE -> events.log("election started for term " + now.term() + ", voting for myself");
+                case LEADER -> events.log("became leader for term " + now.term());
+                case FOLLOWER -> events.log("became follower in term " + now.term() + " (was " + before.role().name().toLowerCase() + ")");
+            }
+        }
+        if (now.leader() != null && (!now.leader().equals(before.leader()) || now.term() != before.term())) {
+            events.log("leader is now: " + now.leader() + " (" + settings.url(now.leader()) + "), term " + now.term());
+        } else if (now.leader() == null && before.leader() != null) {
+            events.log("lost contact with leader " + before.leader() + " in term " + now.term());
+        }
+    }
+
+    private void logVotes(List<Message> messages) {
+        for (Message m : messages) {
+            if (m.type() == MessageType.VOTE_RESPONSE && !m.reject()) {
+                events.log("vote granted to " + m.to() + " for term " + m.term());
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+
+    private void failAll(Throwable cause) {
+        RuntimeException e = new IllegalStateException("node stopped: " + cause.getMessage(), cause);
+        pendingWrites.values().forEach(w -> w.future().completeExceptionally(e));
+        pendingReads.values().forEach(f -> f.completeExceptionally(e));
+        waitingReads.forEach(r -> r.future().completeExceptionally(e));
+        pendingWrites.clear();
+        pendingReads.clear();
+        waitingReads.clear();
+        Runnable r;
+        while ((r = inbox.poll()) != null) {
+            // dropped: callers time out
+        }
+    }
+
+    /** Stops the loop, makes applied state durable and closes the adapters. */
+    @Override
+    public void close() {
+        if (!running && !loop.isAlive()) {
+            return;
+        }
+        ticker.shutdownNow();
+        CompletableFuture<Void> stopped = new CompletableFuture<>();
+        inbox.add(() -> {
+            try {
+                maybeFlush(true);
+            } finally {
+                running = false;
+                stopped.complete(null);
+            }
+        });
+        try {
+            stopped.get(5, TimeUnit.SECONDS);
+            loop.join(5000);
+        } catch (Exception e) {
+            LOG.log(Level.WARNING, "node loop did not stop cleanly", e);
+            running = false;
+            loop.interrupt();
+        }
+        failAll(new IllegalStateException("shutdown"));
+        transport.close();
+        events.log("stopped: term " + raft.term() + ", commit " + raft.commitIndex() + ", applied " + stateMachine.lastApplied());
+    }
+}

@@ -1,0 +1,38 @@
+package io.raftkv.server;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.StartupEvent;
+import io.raftkv.node.RaftNode;
+import io.raftkv.raft.Role;
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+
+import java.util.function.ToDoubleFunction;
+
+/** Raft gauges on /q/metrics (Prometheus): term, commit index, last applied, leadership. */
+@ApplicationScoped
+public class NodeMetrics {
+
+    @Inject
+    MeterRegistry registry;
+
+    @Inject
+    RaftkvServer server;
+
+    void register(@Observes @Priority(2000) StartupEvent event) {
+        gauge("raftkv_term", "current Raft term", RaftNode::term);
+        gauge("raftkv_commit_index", "highest log index known to be committed", RaftNode::commitIndex);
+        gauge("raftkv_last_applied", "highest log index applied to the state machine", RaftNode::lastApplied);
+        gauge("raftkv_is_leader", "1 if this node is the leader", n -> n.role() == Role.LEADER ? 1 : 0);
+        Gauge.builder("raftkv_peer_messages_dropped", server, s -> s.droppedPeerMessages())
+                .description("peer messages dropped because a peer's queue was full").register(registry);
+    }
+
+    private void gauge(String name, String help, ToDoubleFunction<RaftNode> f) {
+        Gauge.builder(name, server, s -> s.node() == null ? Double.NaN : f.applyAsDouble(s.node()))
+                .description(help).register(registry);
+    }
+}

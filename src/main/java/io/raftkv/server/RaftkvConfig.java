@@ -1,0 +1,65 @@
+package io.raftkv.server;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Node configuration: application.properties keys {@code raftkv.*}, or environment variables {@code RAFTKV_*} (e.g.
+ * {@code RAFTKV_NODE_ID}, {@code RAFTKV_PEERS}). The defaults run node1 of the local 3-node cluster.
+ */
+@ConfigMapping(prefix = "raftkv")
+public interface RaftkvConfig {
+
+    /** This node's id; must appear in {@link #peers()}. */
+    @WithDefault("node1")
+    String nodeId();
+
+    /** Every cluster member as {@code id=url}, comma separated, this node included. */
+    @WithDefault("node1=http://127.0.0.1:8001,node2=http://127.0.0.1:8002,node3=http://127.0.0.1:8003")
+    String peers();
+
+    /** This node's URL as peers and clients reach it; defaults to its entry in {@link #peers()}. */
+    Optional<String> advertiseUrl();
+
+    /** Where the node keeps raft-log.db, kv.db and events.log; defaults to {@code data/<node-id>}. */
+    Optional<String> dataDir();
+
+    /** Length of one logical tick of the Raft core. */
+    @WithDefault("10ms")
+    Duration tick();
+
+    /** How often the leader sends heartbeats (rounded to ticks). */
+    @WithDefault("50ms")
+    Duration heartbeatInterval();
+
+    /** Base election timeout (rounded to ticks); each election waits a random time between it and twice it. */
+    @WithDefault("500ms")
+    Duration electionTimeout();
+
+    /** How long a client request waits for commit (and a peer request for delivery). */
+    @WithDefault("5s")
+    Duration requestTimeout();
+
+    /** How often applied state is flushed to kv.db (the log is always durable first; a crash replays the tail). */
+    @WithDefault("1s")
+    Duration applyFlushInterval();
+
+    /** Largest key, in UTF-8 bytes (larger: 400). */
+    @WithDefault("1024")
+    int maxKeyBytes();
+
+    /** Largest value, in bytes (larger: 413). */
+    @WithDefault("1048576")
+    int maxValueBytes();
+
+    /** Entry bytes per AppendEntries message. */
+    @WithDefault("1048576")
+    long maxMessageBytes();
+
+    /** Unacknowledged AppendEntries per peer (pipelining depth). */
+    @WithDefault("256")
+    int maxInflight();
+}

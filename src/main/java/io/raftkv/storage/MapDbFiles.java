@@ -1,0 +1,101 @@
+package io.raftkv.storage;
+
+import org.mapdb.DB;
+import org.mapdb.DBException;
+import org.mapdb.DBMaker;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+
+/**
+ * Opening the MapDB files of a node's data directory, with every failure turned into a {@link StorageException} that
+ * names the file. Files are always opened with transactions (a write-ahead log next to the file,
+ * {@code <name>.wal.N}): without them a crash can corrupt the store.
+ */
+public final class MapDbFiles {
+
+    private MapDbFiles() {
+    }
+
+    /** Checks (creating it if missing) that {@code dataDir} is a writable directory. */
+    public static Path prepareDataDir(Path dataDir) {
+        if (dataDir == null) {
+            throw new StorageException("no data directory configured");
+        }
+        if (Files.exists(dataDir) && !Files.isDirectory(dataDir)) {
+            throw new StorageException("data directory " + dataDir.toAbsolutePath() + " is not a directory");
+        }
+        try {
+            Files.createDirectories(dataDir);
+        } catch (IOException e) {
+            throw new StorageException("cannot create data directory " + dataDir.toAbsolutePath() + ": " + e, e);
+        }
+        if (!Files.isWritable(dataDir)) {
+            throw new StorageException("data directory " + dataDir.toAbsolutePath() + " is not writable");
+        }
+        return dataDir;
+    }
+
+    /**
+     * Opens (creating it if missing) {@code dataDir/fileName} as a transactional MapDB store. A file MapDB cannot read
+     * is reported, never rewritten.
+     */
+    public static DB open(Path dataDir, String fileName) {
+        prepareDataDir(dataDir);
+        Path file = dataDir.resolve(fileName).toAbsolutePath();
+        if (Files.exists(file)) {
+            if (!Files.isRegularFile(file)) {
+                throw new StorageException(file + " is not a regular file");
+            }
+            if (!Files.isReadable(file) || !Files.isWritable(file)) {
+                throw new StorageException(file + " is not readable and writable by this process");
+            }
+        }
+        try {
+            return DBMaker.fileDB(file.toFile()).transactionEnable().make();
+        } catch (DBException.FileLocked e) {
+            throw new StorageException("cannot open " + file + ": it is locked, already open in this process or in"
+                    + " another one (is another node using data directory " + dataDir.toAbsolutePath() + "?)", e);
+        } catch (RuntimeException | AssertionError e) {
+            throw new StorageException("cannot open " + file + ": not a readable MapDB store (" + describe(e)
+                    + "); the file was left as it is", e);
+        }
+    }
+
+    /** Total size of {@code dataDir/fileName} and its write-ahead log files, in bytes. */
+    public static long sizeOnDisk(Path dataDir, String fileName) {
+        try (Stream<Path> files = Files.list(dataDir)) {
+            return files.filter(p -> p.getFileName().toString().startsWith(fileName))
+                    .mapToLong(p -> {
+                        try {
+                            return Files.size(p);
+                        } catch (IOException e) {
+                            return 0;
+                        }
+                    })
+                    .sum();
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /** The exception's class and message, and its causes', for error messages. */
+    public static String describe(Throwable t) {
+        StringBuilder sb = new StringBuilder();
+        for (Throwable c = t; c != null && sb.length() < 500; c = c.getCause()) {
+            if (sb.length() > 0) {
+                sb.append("; caused by ");
+            }
+            sb.append(c.getClass().getSimpleName());
+            if (c.getMessage() != null) {
+                sb.append(": ").append(c.getMessage());
+            }
+            if (c.getCause() == c) {
+                break;
+            }
+        }
+        return sb.toString();
+    }
+}
