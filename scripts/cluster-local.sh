@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Runs a local 3-node raftkv cluster as plain JVM processes (no Docker): ports 8001-8003, data in ./data/nodeN,
+# logs in ./data/nodeN.log, pids in ./data/nodeN.pid. Needs only a JDK 17+ (the build uses ./mvnw).
+#
+#   scripts/cluster-local.sh start            build if needed, start all three nodes, wait for a leader
+#   scripts/cluster-local.sh start-node N     start node N only (e.g. after killing it)
+#   scripts/cluster-local.sh kill-node N      SIGKILL node N (a crash: nothing is flushed)
+#   scripts/cluster-local.sh stop             stop all nodes (SIGTERM, then SIGKILL after 10 s)
+#   scripts/cluster-local.sh status           print each node's /v1/status line
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+DATA=${RAFTKV_LOCAL_DATA:-$ROOT/data}
+JAR=$ROOT/target/quarkus-app/quarkus-run.jar
+NODES=(1 2 3)
+PEERS="node1=http://127.0.0.1:8001,node2=http://127.0.0.1:8002,node3=http://127.0.0.1:8003"
+
+build_if_needed() {
+  if [[ ! -f $JAR || -n $(find src pom.xml -newer "$JAR" -type f -print -quit 2>/dev/null) ]]; then
+    echo "building raftkv (./mvnw package -DskipTests) ..."
+    ./mvnw -B -q package -DskipTests
+  fi
+}
+
+pid_of() { local f=$DATA/node$1.pid; [[ -f $f ]] && cat "$f" || true; }
+alive() { local p; p=$(pid_of "$1"); [[ -n $p ]] && kill -0 "$p" 2>/dev/null; }
+
+http_get() { # url -> body on stdout, fails if unreachable; uses curl when present, else the JDK
+  if command -v curl >/dev/null; then curl -fsS --max-time 2 "$1"; else
+    java "$ROOT/scripts/HttpGet.java" "$1"; fi
+}
+
+start_node() {
+  local n=$1
+  if alive "$n"; then echo "node$n already running (pid $(pid_of "$n"))"; return; fi
+  if ss -ltn 2>/dev/null | grep -q ":800$n "; then
+    echo "port 800$n is taken by another process; stop it first" >&2; exit 1
+  fi
+  mkdir -p "$DATA"
+  QUARKUS_HTTP_PORT=800$n RAFTKV_NODE_ID=node$n RAFTKV_PEERS=$PEERS RAFTKV_DATA_DIR="$DATA/node$n" \
+    nohup java -Dsun.net.inetaddr.ttl=1 -jar "$JAR" >>"$DATA/node$n.log" 2>&1 &
+  echo $! >"$DATA/node$n.pid"
+  echo "node$n started: pid $!, http://127.0.0.1:800$n, data $DATA/node$n, log $DATA/node$n.log"
+}
+
+wait_live() {
+  local n=$1 deadline=$((SECONDS + 60))
+  until http_get "http://127.0.0.1:800$n/q/health/live" >/dev/null 2>&1; do
+    if ! alive "$n"; then echo "node$n exited; last log lines:" >&2; tail -20 "$DATA/node$n.log" >&2; exit 1; fi
+    if ((SECONDS > deadline)); then echo "node$n did not come up within 60 s" >&2; exit 1; fi
+    sleep 0.2
+  done
+}
+
+wait_leader() {
+  local deadline=$((SECONDS + 30))
+  while ((SECONDS < deadline)); do
+    for n in "${NODES[@]}"; do
+      if http_get "http://127.0.0.1:800$n/v1/status" 2>/dev/null | grep -q '"role":"leader"'; then
+        echo "leader: node$n"; return 0
+      fi
+    done
+    sleep 0.2
+  done
+  echo "no leader elected within 30 s" >&2; return 1
+}
+
+stop_node() {
+  local n=$1 p; p=$(pid_of "$n")
+  if [[ -n $p ]] && kill -0 "$p" 2>/dev/null; then
+    kill "$p"
+    for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$p" 2>/dev/null && kill -9 "$p" || true
+    echo "node$n stopped"
+  fi
+  rm -f "$DATA/node$n.pid"
+}
+
+case "${1:-}" in
+  start)
+    build_if_needed
+    for n in "${NODES[@]}"; do start_node "$n"; done
+    for n in "${NODES[@]}"; do wait_live "$n"; done
+    wait_leader
+    echo "cluster up. Try: curl -X PUT localhost:8001/v1/kv/hello -d world -L; curl localhost:8001/v1/kv/hello -L"
+    ;;
+  start-node) [[ -f $JAR ]] || build_if_needed; start_node "$2"; wait_live "$2" ;;
+  kill-node) p=$(pid_of "$2"); [[ -n $p ]] && kill -9 "$p" && echo "node$2 killed (SIGKILL, pid $p)"; rm -f "$DATA/node$2.pid" ;;
+  stop) for n in "${NODES[@]}"; do stop_node "$n"; done ;;
+  status) for n in "${NODES[@]}"; do printf 'node%s: ' "$n"; http_get "http://127.0.0.1:800$n/v1/status" 2>/dev/null || echo "down"; echo; done ;;
+  *) sed -n '2,10p' "$0"; exit 2 ;;
+esac
