@@ -3,6 +3,7 @@ package io.raftkv.node;
 import io.raftkv.events.EventLog;
 import io.raftkv.raft.Entry;
 import io.raftkv.raft.EntryType;
+import io.raftkv.raft.HardState;
 import io.raftkv.raft.Message;
 import io.raftkv.raft.MessageType;
 import io.raftkv.raft.Raft;
@@ -21,6 +22,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.PriorityQueue;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -71,6 +73,8 @@ public final class RaftNode implements AutoCloseable {
     private long appliedSinceFlush;
     private long ticks;
     private Ready.SoftState softState;
+    private HardState savedHardState;
+    private HardState unsavedHardState;
 
     // Published for other threads.
     private volatile Role role = Role.FOLLOWER;
@@ -95,6 +99,7 @@ public final class RaftNode implements AutoCloseable {
         this.commitIndex = raft.commitIndex();
         this.lastApplied = raft.lastApplied();
         this.softState = new Ready.SoftState(raft.role(), raft.leader(), raft.term());
+        this.savedHardState = storage.hardState();
         events.log("started: term " + raft.term() + ", voted for " + (raft.votedFor() == null ? "nobody" : raft.votedFor())
                 + ", log " + storage.firstIndex() + ".." + storage.lastIndex() + ", commit " + raft.commitIndex()
                 + ", applied " + stateMachine.lastApplied() + ", members " + settings.memberIds());
@@ -236,17 +241,34 @@ public final class RaftNode implements AutoCloseable {
     }
 
     private void handleReady(Ready rd) {
-        // 1. Persist: term, vote, commit and new entries in one durable write, before any message depends on them.
-        if (rd.hardState() != null || !rd.entries().isEmpty()) {
-            storage.save(rd.hardState(), rd.entries());
+        // The leader's AppendEntries and heartbeats may leave before its own disk write (Raft thesis 10.2.1): the core
+        // counts the leader's own copy toward commit only after advance(), i.e. after the write below.
+        List<Message> early = new ArrayList<>();
+        List<Message> late = new ArrayList<>();
+        for (Message m : rd.messages()) {
+            (m.type() == MessageType.APPEND || m.type() == MessageType.HEARTBEAT ? early : late).add(m);
+        }
+        if (!early.isEmpty()) {
+            transport.send(early);
+        }
+        // 1. Persist term, vote and new entries in one durable write before any response depends on them. A change of
+        //    the commit index alone is not worth a sync (commitIndex is volatile state in Raft): it rides along with the
+        //    next write, or the periodic flush.
+        HardState hs = rd.hardState();
+        if (hs != null) {
+            unsavedHardState = hs;
+        }
+        boolean termOrVoteChanged = hs != null && (hs.term() != savedHardState.term() || !Objects.equals(hs.votedFor(), savedHardState.votedFor()));
+        if (!rd.entries().isEmpty() || termOrVoteChanged) {
+            saveLog(rd.entries());
         }
         if (rd.softState() != null) {
             logRoleChanges(rd.softState());
         }
         // 2. Send.
-        if (!rd.messages().isEmpty()) {
-            logVotes(rd.messages());
-            transport.send(rd.messages());
+        if (!late.isEmpty()) {
+            logVotes(late);
+            transport.send(late);
         }
         // 3. Apply.
         if (!rd.committedEntries().isEmpty()) {
@@ -302,6 +324,15 @@ public final class RaftNode implements AutoCloseable {
         }
     }
 
+    private void saveLog(List<Entry> entries) {
+        HardState hs = unsavedHardState;
+        storage.save(hs, entries);
+        if (hs != null) {
+            savedHardState = hs;
+            unsavedHardState = null;
+        }
+    }
+
     private void releaseReads() {
         long applied = stateMachine.lastApplied();
         while (!waitingReads.isEmpty() && waitingReads.peek().index() <= applied) {
@@ -313,6 +344,9 @@ public final class RaftNode implements AutoCloseable {
         raft.tick();
         if (++ticks % 50 == 0) {
             maybeFlush(false);
+            if (unsavedHardState != null) {
+                saveLog(List.of());
+            }
             pendingWrites.values().removeIf(w -> w.future().isDone());
             pendingReads.values().removeIf(CompletableFuture::isDone);
             waitingReads.removeIf(r -> r.future().isDone());
@@ -386,6 +420,9 @@ public final class RaftNode implements AutoCloseable {
         inbox.add(() -> {
             try {
                 maybeFlush(true);
+                if (unsavedHardState != null) {
+                    saveLog(List.of());
+                }
             } finally {
                 running = false;
                 stopped.complete(null);

@@ -57,12 +57,15 @@ public final class BinaryReader {
         return v;
     }
 
-    /** An unsigned LEB128 number of at most 10 bytes. */
+    /**
+     * An unsigned LEB128 number of at most 10 bytes, in its shortest form (an overlong encoding is rejected, so that
+     * every value has exactly one encoding).
+     */
     public long readVarLong(String what) {
         long v = 0;
         for (int shift = 0; shift < 64; shift += 7) {
             int b = readByte(what);
-            if (shift == 63 && (b & 0xFE) != 0) {
+            if ((shift == 63 && (b & 0xFE) != 0) || (shift > 0 && b == 0)) {
                 throw new IllegalArgumentException("malformed varint for " + what + " at offset " + (pos - 1));
             }
             v |= (long) (b & 0x7F) << shift;
