@@ -1,0 +1,238 @@
+package io.raftkv.it.containers;
+
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.model.Bind;
+import com.github.dockerjava.api.model.ExposedPort;
+import com.github.dockerjava.api.model.Ports;
+import com.github.dockerjava.api.model.Volume;
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.containers.Network;
+import org.testcontainers.containers.wait.strategy.Wait;
+import org.testcontainers.utility.DockerImageName;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A raftkv cluster of real containers from the locally built image (system property {@code it.image}, default
+ * raftkv:jvm; never pulled): nodes node1..nodeN on a private network with those DNS aliases, each on its own named
+ * volume. Nodes can be SIGKILLed and started again (same container, volume, IP and aliases), and cut off from their
+ * peers with iptables inside their network namespace (the host's published port keeps working).
+ */
+final class ContainerCluster implements AutoCloseable {
+
+    static final String IMAGE = System.getProperty("it.image", "raftkv:jvm");
+    private static final int PORT = 8080;
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+
+    private final Network network = Network.newNetwork();
+    private final Map<String, GenericContainer<?>> nodes = new LinkedHashMap<>();
+    private final Map<String, Integer> hostPorts = new java.util.concurrent.ConcurrentHashMap<>();
+    private final List<String> volumes = new ArrayList<>();
+    private final DockerClient docker = DockerClientFactory.instance().client();
+
+    ContainerCluster(int size) {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        List<String> peers = new ArrayList<>();
+        for (int i = 1; i <= size; i++) {
+            peers.add("node" + i + "=http://node" + i + ":" + PORT);
+        }
+        for (int i = 1; i <= size; i++) {
+            String id = "node" + i;
+            String volume = "raftkv-it-" + run + "-" + id;
+            volumes.add(volume);
+            GenericContainer<?> c = new GenericContainer<>(DockerImageName.parse(IMAGE))
+                    .withImagePullPolicy(image -> false)
+                    .withNetwork(network)
+                    .withNetworkAliases(id)
+                    .withExposedPorts(PORT)
+                    .withEnv("RAFTKV_NODE_ID", id)
+                    .withEnv("RAFTKV_PEERS", String.join(",", peers))
+                    .withEnv("RAFTKV_ELECTION_TIMEOUT", "500ms")
+                    .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withBinds(new Bind(volume, new Volume("/data"))))
+                    .waitingFor(Wait.forHttp("/q/health/live").forPort(PORT).withStartupTimeout(Duration.ofSeconds(90)));
+            nodes.put(id, c);
+        }
+    }
+
+    void start() {
+        nodes.values().parallelStream().forEach(GenericContainer::start);
+        nodes.forEach((id, c) -> hostPorts.put(id, c.getMappedPort(PORT)));
+    }
+
+    List<String> ids() {
+        return new ArrayList<>(nodes.keySet());
+    }
+
+    /** SIGKILL (docker kill): the container stops at once; its volume, IP and aliases are kept. */
+    void kill(String id) {
+        docker.killContainerCmd(nodes.get(id).getContainerId()).exec();
+        hostPorts.remove(id);
+    }
+
+    /** Starts a killed node's container again and waits until it answers; the published port changes. */
+    void restart(String id) throws InterruptedException {
+        String cid = nodes.get(id).getContainerId();
+        docker.startContainerCmd(cid).exec();
+        int port = await("a host port for " + id, Duration.ofSeconds(30), () -> {
+            Ports.Binding[] b = docker.inspectContainerCmd(cid).exec().getNetworkSettings().getPorts().getBindings()
+                    .get(ExposedPort.tcp(PORT));
+            return b == null || b.length == 0 ? Optional.empty() : Optional.of(Integer.parseInt(b[0].getHostPortSpec()));
+        });
+        hostPorts.put(id, port);
+        await(id + " answering after restart", Duration.ofSeconds(60),
+                () -> get(id, "/q/health/live").filter(r -> r.statusCode() == 200));
+    }
+
+    String ip(String id) {
+        return docker.inspectContainerCmd(nodes.get(id).getContainerId()).exec().getNetworkSettings().getNetworks()
+                .values().iterator().next().getIpAddress();
+    }
+
+    private long pid(String id) {
+        return docker.inspectContainerCmd(nodes.get(id).getContainerId()).exec().getState().getPidLong();
+    }
+
+    /** Drops all traffic between {@code id} and its peers, inside its network namespace. */
+    void isolate(String id) throws IOException, InterruptedException {
+        for (String peer : ids()) {
+            if (!peer.equals(id)) {
+                iptables(id, "-I", "INPUT", "-s", ip(peer), "-j", "DROP");
+                iptables(id, "-I", "OUTPUT", "-d", ip(peer), "-j", "DROP");
+            }
+        }
+    }
+
+    void heal(String id) throws IOException, InterruptedException {
+        for (String peer : ids()) {
+            if (!peer.equals(id)) {
+                iptables(id, "-D", "INPUT", "-s", ip(peer), "-j", "DROP");
+                iptables(id, "-D", "OUTPUT", "-d", ip(peer), "-j", "DROP");
+            }
+        }
+    }
+
+    private void iptables(String id, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("nsenter", "-t", Long.toString(pid(id)), "-n", "iptables"));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException(String.join(" ", cmd) + " failed: " + out);
+        }
+    }
+
+    String fileOf(String id, String path) {
+        return nodes.get(id).copyFileFromContainer(path, in -> new String(in.readAllBytes(), StandardCharsets.UTF_8));
+    }
+
+    String url(String id) {
+        Integer port = hostPorts.get(id);
+        if (port == null) {
+            throw new IllegalStateException(id + " is down");
+        }
+        return "http://" + nodes.get(id).getHost() + ":" + port;
+    }
+
+    Optional<HttpResponse<String>> get(String id, String path) {
+        if (!hostPorts.containsKey(id)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(HTTP.send(HttpRequest.newBuilder(URI.create(url(id) + path)).timeout(Duration.ofSeconds(3)).build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        } catch (IOException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
+    }
+
+    Optional<String> status(String id) {
+        return get(id, "/v1/status").filter(r -> r.statusCode() == 200).map(HttpResponse::body);
+    }
+
+    Optional<String> staleGet(String id, String key) {
+        return get(id, "/v1/kv/" + key + "?consistency=stale").filter(r -> r.statusCode() == 200).map(HttpResponse::body);
+    }
+
+    /** A PUT sent to one node as is (no redirect following). */
+    HttpResponse<String> put(String id, String key, String value, Duration timeout) throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(url(id) + "/v1/kv/" + key)).timeout(timeout)
+                .PUT(HttpRequest.BodyPublishers.ofString(value)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The one node among {@code among} that reports itself leader, if exactly one does. */
+    Optional<String> leaderAmong(List<String> among) {
+        List<String> leaders = new ArrayList<>();
+        for (String id : among) {
+            status(id).filter(s -> "leader".equals(field(s, "role"))).ifPresent(s -> leaders.add(id));
+        }
+        return leaders.size() == 1 ? Optional.of(leaders.get(0)) : Optional.empty();
+    }
+
+    List<String> up() {
+        return new ArrayList<>(hostPorts.keySet());
+    }
+
+    static String field(String json, String name) {
+        Matcher m = Pattern.compile("\"" + name + "\":(\"([^\"]*)\"|(-?\\d+)|null|true|false)").matcher(json);
+        if (!m.find()) {
+            return null;
+        }
+        return m.group(2) != null ? m.group(2) : m.group(3) != null ? m.group(3) : m.group(1);
+    }
+
+    static long longField(String json, String name) {
+        return Long.parseLong(field(json, name));
+    }
+
+    static <T> T await(String what, Duration timeout, Supplier<Optional<T>> probe) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            Optional<T> v = probe.get();
+            if (v.isPresent()) {
+                return v.get();
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    @Override
+    public void close() {
+        for (GenericContainer<?> c : nodes.values()) {
+            try {
+                c.stop();
+            } catch (RuntimeException e) {
+                // keep closing the others
+            }
+        }
+        for (String v : volumes) {
+            try {
+                docker.removeVolumeCmd(v).exec();
+            } catch (RuntimeException e) {
+                // already gone
+            }
+        }
+        network.close();
+    }
+}
