@@ -86,7 +86,8 @@ class LabScenarioContainerIT {
             String follower = cluster.ids().stream().filter(id -> !id.equals(leader3)).findFirst().orElseThrow();
             cluster.kill(follower);
             writeMany(cluster, leader3, 10_000);
-            long target = longField(cluster.status(leader3).orElseThrow(), "commitIndex");
+            String leader4 = await("a leader", WAIT, () -> cluster.leaderAmong(cluster.up()));
+            long target = longField(cluster.status(leader4).orElseThrow(), "commitIndex");
             long restartAt = System.nanoTime();
             cluster.restart(follower);
             await(follower + " catching up to " + target, Duration.ofSeconds(120), () -> cluster.status(follower)
@@ -97,13 +98,27 @@ class LabScenarioContainerIT {
         }
     }
 
+    /**
+     * Writes {@code n} keys with 16 concurrent clients. Like a real client, each retries a write that was refused
+     * without effect (307/503, e.g. after a leader change on a loaded machine) at the current leader.
+     */
     private static void writeMany(ContainerCluster cluster, String leader, int n) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(16);
         try {
             List<Future<Integer>> results = new ArrayList<>();
             for (int i = 0; i < n; i++) {
                 int k = i;
-                results.add(pool.submit(() -> cluster.put(leader, "bulk/" + k, "v-" + k, Duration.ofSeconds(30)).statusCode()));
+                results.add(pool.submit(() -> {
+                    String target = leader;
+                    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                    while (true) {
+                        HttpResponse<String> r = cluster.put(target, "bulk/" + k, "v-" + k, Duration.ofSeconds(30));
+                        if (r.statusCode() != 307 && r.statusCode() != 503 || System.nanoTime() > deadline) {
+                            return r.statusCode();
+                        }
+                        target = await("a leader", WAIT, () -> cluster.leaderAmong(cluster.up()));
+                    }
+                }));
             }
             for (Future<Integer> f : results) {
                 assertEquals(200, f.get());

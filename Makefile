@@ -1,0 +1,66 @@
+# raftkv: build, test, images and a local Docker cluster. `make help` lists the targets.
+# Scripts in scripts/ do the work; this file only wires them up.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+MVN ?= ./mvnw -B
+# Image for cluster-up/cluster-logs: raftkv:jvm or raftkv:native.
+IMAGE ?= raftkv:jvm
+# Base images; empty = the Dockerfile's public base when it can be had, else the local one (see scripts/image.sh).
+BASE_JVM ?=
+BASE_NATIVE ?=
+# Without GRAALVM_HOME, build the native executable in the Quarkus builder container (needs a registry).
+NATIVE_ARGS ?= $(if $(GRAALVM_HOME),,-Dquarkus.native.container-build=true)
+
+export IMAGE BASE_JVM BASE_NATIVE
+
+.PHONY: help build test run stop demo docker-engine base-images image native \
+        cluster-up cluster-down cluster-logs cluster-status clean
+
+help: ## list the targets
+	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  %-15s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+build: ## compile and package (target/quarkus-app), no tests
+	$(MVN) package -DskipTests
+
+test: ## the full test run: docker engine, base images, unit tests + package, raftkv:jvm, integration tests
+	scripts/test.sh
+
+run: ## start a 3-node cluster of local JVMs on ports 8001-8003 (scripts/cluster-local.sh start)
+	bash scripts/cluster-local.sh start
+
+stop: ## stop the local cluster started by `make run`
+	bash scripts/cluster-local.sh stop
+
+demo: ## walk through the cluster: writes, reads, leader failover (scripts/demo.sh)
+	bash scripts/demo.sh
+
+docker-engine: ## make sure a Docker engine runs (installs and starts dockerd when root and needed)
+	scripts/docker-engine.sh
+
+base-images: docker-engine ## build raftkv/base-jre:local and raftkv/base-native:local without a registry (FORCE=1 rebuilds)
+	scripts/base-images.sh
+
+image: docker-engine ## build the JVM image raftkv:jvm (packages first if target/quarkus-app is missing)
+	@[ -f target/quarkus-app/quarkus-run.jar ] || $(MAKE) --no-print-directory build
+	scripts/image.sh jvm
+
+native: docker-engine ## build the native executable (GRAALVM_HOME, else container build) and the image raftkv:native
+	$(MVN) package -Dnative -DskipTests $(NATIVE_ARGS)
+	scripts/image.sh native
+
+cluster-up: docker-engine ## start node1..node3 from IMAGE (raftkv:jvm) on network raftkv-net, client ports 127.0.0.1:8101-8103
+	scripts/cluster-docker.sh up
+
+cluster-down: ## remove the Docker cluster's containers, network and volumes (KEEP_DATA=1 keeps the volumes)
+	scripts/cluster-docker.sh down
+
+cluster-logs: ## show the Docker cluster's logs (FOLLOW=1 to follow, TAIL=n lines)
+	scripts/cluster-docker.sh logs
+
+cluster-status: ## show the Docker cluster's containers and each node's /v1/status
+	scripts/cluster-docker.sh status
+
+clean: ## remove build output (target/)
+	$(MVN) -q clean
