@@ -63,6 +63,7 @@ public final class RaftNode implements AutoCloseable {
     private final Thread loop;
     private final ScheduledExecutorService ticker;
     private volatile boolean running = true;
+    private final java.util.concurrent.atomic.AtomicBoolean tickQueued = new java.util.concurrent.atomic.AtomicBoolean();
 
     // Owned by the loop thread.
     private final Map<Long, PendingWrite> pendingWrites = new HashMap<>();
@@ -114,7 +115,14 @@ public final class RaftNode implements AutoCloseable {
     public void start() {
         loop.start();
         long tickMicros = settings.tick().toNanos() / 1000;
-        ticker.scheduleAtFixedRate(() -> inbox.add(this::onTick), tickMicros, tickMicros, TimeUnit.MICROSECONDS);
+        ticker.scheduleAtFixedRate(() -> {
+            // At most one tick waits in the queue. If the loop stalls (GC, a slow disk, a starved CPU), logical time
+            // stalls with it instead of catching up in a burst: a burst of ticks processed ahead of the queued peer
+            // messages would make a healthy leader fail CheckQuorum and followers start needless elections.
+            if (tickQueued.compareAndSet(false, true)) {
+                inbox.add(this::onTick);
+            }
+        }, tickMicros, tickMicros, TimeUnit.MICROSECONDS);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -341,6 +349,7 @@ public final class RaftNode implements AutoCloseable {
     }
 
     private void onTick() {
+        tickQueued.set(false);
         raft.tick();
         if (++ticks % 50 == 0) {
             maybeFlush(false);
@@ -375,12 +384,14 @@ public final class RaftNode implements AutoCloseable {
                 case PRE_CANDIDATE -> events.log("no leader heard: pre-vote for term " + (now.term() + 1) + " started");
                 case CANDIDATE -> events.log("election started for term " + now.term() + ", voting for myself");
                 case LEADER -> events.log("became leader for term " + now.term());
-                case FOLLOWER -> events.log("became follower in term " + now.term() + " (was " + before.role().name().toLowerCase() + ")");
+                case FOLLOWER -> events.log(before.role() == Role.LEADER
+                        ? "stepped down: follower in term " + now.term() + " (was leader)"
+                        : "became follower in term " + now.term() + " (was " + before.role().name().toLowerCase() + ")");
             }
         }
         if (now.leader() != null && (!now.leader().equals(before.leader()) || now.term() != before.term())) {
             events.log("leader is now: " + now.leader() + " (" + settings.url(now.leader()) + "), term " + now.term());
-        } else if (now.leader() == null && before.leader() != null) {
+        } else if (now.leader() == null && before.leader() != null && !before.leader().equals(settings.id())) {
             events.log("lost contact with leader " + before.leader() + " in term " + now.term());
         }
     }

@@ -73,6 +73,15 @@ final class ProcessCluster implements AutoCloseable {
         processes.put(id, pb.start());
     }
 
+    /** The process of a started node (to wait for its exit). */
+    Process process(String id) {
+        return processes.get(id);
+    }
+
+    String log(String id) throws IOException {
+        return Files.readString(root.resolve(id + ".log"));
+    }
+
     /** SIGKILL: the process gets no chance to flush anything. */
     void kill(String id) throws InterruptedException {
         Process p = processes.remove(id);
@@ -109,6 +118,23 @@ final class ProcessCluster implements AutoCloseable {
     HttpResponse<String> put(String id, String key, String value) throws IOException, InterruptedException {
         return HTTP.send(HttpRequest.newBuilder(URI.create(url(id) + "/v1/kv/" + key)).timeout(Duration.ofSeconds(10))
                 .PUT(HttpRequest.BodyPublishers.ofString(value)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /**
+     * A PUT as a careful client does it: a refusal without effect (503: no leader yet, or the slot was lost to a leader
+     * change; 307: not the leader any more) is retried at whichever node leads now, until {@code timeout}.
+     */
+    HttpResponse<String> putAtLeader(String id, String key, String value, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String target = id;
+        while (true) {
+            HttpResponse<String> r = put(target, key, value);
+            if ((r.statusCode() != 503 && r.statusCode() != 307) || System.nanoTime() > deadline) {
+                return r;
+            }
+            List<String> live = new ArrayList<>(processes.keySet());
+            target = await("a leader", timeout, () -> leaderAmong(live));
+        }
     }
 
     /** The node that reports itself leader among {@code among}, if exactly one does. */
