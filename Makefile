@@ -64,3 +64,40 @@ cluster-status: ## show the Docker cluster's containers and each node's /v1/stat
 
 clean: ## remove build output (target/)
 	$(MVN) -q clean
+
+# ---- Helm chart (helm/raftkv) -----------------------------------------------------------------------------------
+# helm from the PATH when there is one; else helm-lint and helm-template use the helm that helm-java bundles,
+# through io.raftkv.helm.HelmCli on the test classpath (no helm binary needed, as on our build machines).
+HELM ?= helm
+HELM_CHART := helm/raftkv
+HELM_RELEASE ?= raftkv
+HELM_NAMESPACE ?= raftkv
+# Extra helm flags, e.g. HELM_ARGS="--set replicaCount=5 --set image.repository=registry.example.com/raftkv"
+HELM_ARGS ?=
+HELM_JAVA = java -cp "target/test-classes:$$(cat target/helm-classpath.txt)" io.raftkv.helm.HelmCli
+
+.PHONY: helm-lint helm-template helm-install helm-java
+
+helm-lint: ## lint the Helm chart helm/raftkv (--strict; helm on the PATH, else helm-java's bundled helm)
+	@if command -v $(HELM) >/dev/null 2>&1; then $(HELM) lint --strict $(HELM_CHART) $(HELM_ARGS); \
+	else $(MAKE) --no-print-directory helm-java && $(HELM_JAVA) lint --strict $(HELM_CHART); fi
+
+helm-template: ## render the chart to stdout (HELM_RELEASE, HELM_NAMESPACE, HELM_ARGS="--set k=v ...")
+	@if command -v $(HELM) >/dev/null 2>&1; then \
+	  $(HELM) template $(HELM_RELEASE) $(HELM_CHART) --namespace $(HELM_NAMESPACE) $(HELM_ARGS); \
+	else $(MAKE) --no-print-directory helm-java >&2 && \
+	  $(HELM_JAVA) template $(HELM_RELEASE) $(HELM_CHART) --namespace $(HELM_NAMESPACE) $(HELM_ARGS); fi
+
+helm-install: ## install/upgrade the chart in the current kubectl context (needs helm + a cluster), wait, `helm test`
+	@command -v $(HELM) >/dev/null 2>&1 || { echo "helm-install needs the helm CLI and a Kubernetes cluster" >&2; exit 1; }
+	$(HELM) upgrade --install $(HELM_RELEASE) $(HELM_CHART) --namespace $(HELM_NAMESPACE) --create-namespace \
+	  --wait --timeout 5m $(HELM_ARGS)
+	$(HELM) test $(HELM_RELEASE) --namespace $(HELM_NAMESPACE) --logs
+
+# The helm-java fallback: the compiled test classes and the test classpath.
+helm-java: target/helm-classpath.txt
+	@[ -f target/test-classes/io/raftkv/helm/HelmCli.class ] || $(MVN) -q test-compile
+
+target/helm-classpath.txt: pom.xml
+	$(MVN) -q org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
+	  -Dmdep.includeScope=test -Dmdep.outputFile=$@

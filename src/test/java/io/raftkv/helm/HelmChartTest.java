@@ -1,0 +1,390 @@
+package io.raftkv.helm;
+
+import static io.raftkv.helm.RenderedChart.env;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.IntStream;
+
+/**
+ * The Helm chart helm/raftkv, linted and rendered by the helm that helm-java bundles (no cluster): the manifests a
+ * release gets with the default values and with non-default ones, and the values the chart must refuse.
+ */
+class HelmChartTest {
+
+    private static final String RELEASE = "rk";
+    private static final String NS = "kv-ns";
+    private static final String FULLNAME = "rk-raftkv";
+    private static final Set<String> SELECTOR = Set.of("app.kubernetes.io/name", "app.kubernetes.io/instance");
+
+    @Test
+    void lintPassesStrict() {
+        LintResult lint = new Helm(RenderedChart.CHART).lint().strict().call();
+        assertFalse(lint.isFailed(), "helm lint --strict: " + lint.getMessages());
+        for (String m : lint.getMessages()) {
+            assertFalse(m.contains("[ERROR]") || m.contains("[WARNING]"), "helm lint --strict: " + m);
+        }
+    }
+
+    @Test
+    void defaultsRenderAThreeMemberClusterWithHeadlessPeerDiscovery() {
+        RenderedChart chart = RenderedChart.render(RELEASE, NS).template();
+
+        Set<String> kinds = new TreeSet<>();
+        chart.manifests().forEach(m -> kinds.add(m.path("kind").asText() + "/" + m.path("metadata").path("name").asText()));
+        assertEquals(new TreeSet<>(List.of("StatefulSet/rk-raftkv", "Service/rk-raftkv", "Service/rk-raftkv-headless",
+                "PodDisruptionBudget/rk-raftkv")), kinds);
+        chart.manifests().forEach(m -> assertEquals(NS, m.path("metadata").path("namespace").asText(), m.toString()));
+
+        JsonNode sts = chart.one("StatefulSet");
+        JsonNode spec = sts.path("spec");
+        assertEquals(3, spec.path("replicas").asInt());
+        assertEquals("Parallel", spec.path("podManagementPolicy").asText());
+        assertEquals("rk-raftkv-headless", spec.path("serviceName").asText());
+        JsonNode podLabels = spec.path("template").path("metadata").path("labels");
+        assertEquals(spec.path("selector").path("matchLabels"), pick(podLabels, SELECTOR));
+
+        // Peers find each other before they are ready, through the headless Service the StatefulSet names.
+        JsonNode headless = chart.named("Service", "rk-raftkv-headless");
+        assertEquals("None", headless.path("spec").path("clusterIP").asText());
+        assertTrue(headless.path("spec").path("publishNotReadyAddresses").asBoolean(), "publishNotReadyAddresses");
+        assertSelects(headless, podLabels);
+        JsonNode client = chart.named("Service", FULLNAME);
+        assertEquals("ClusterIP", client.path("spec").path("type").asText());
+        assertFalse(client.path("spec").has("publishNotReadyAddresses"), "the client Service only routes to ready members");
+        assertSelects(client, podLabels);
+        assertEquals("http", client.path("spec").path("ports").get(0).path("targetPort").asText());
+
+        JsonNode c = chart.container();
+        assertEquals("raftkv:native", c.path("image").asText());
+        assertEquals(8080, namedPort(c, "http"));
+        Map<String, JsonNode> env = env(c);
+        assertEquals("metadata.name", env.get("RAFTKV_NODE_ID").path("valueFrom").path("fieldRef").path("fieldPath").asText());
+        assertEquals(expectedPeers(3, "cluster.local"), env.get("RAFTKV_PEERS").path("value").asText());
+        assertEquals("http://$(RAFTKV_NODE_ID).rk-raftkv-headless." + NS + ".svc.cluster.local:8080",
+                env.get("RAFTKV_ADVERTISE_URL").path("value").asText());
+        assertEquals("/data", env.get("RAFTKV_DATA_DIR").path("value").asText());
+        assertEquals("8080", env.get("QUARKUS_HTTP_PORT").path("value").asText());
+        assertEquals("50ms", env.get("RAFTKV_HEARTBEAT_INTERVAL").path("value").asText());
+        assertEquals("500ms", env.get("RAFTKV_ELECTION_TIMEOUT").path("value").asText());
+        assertEquals("5s", env.get("RAFTKV_REQUEST_TIMEOUT").path("value").asText());
+        assertFalse(env.containsKey("RAFTKV_PEER_SECRET"), "no peer secret unless peerAuth.existingSecret is set");
+        // Every node id (a pod name) is a valid raftkv node id.
+        for (String member : env.get("RAFTKV_PEERS").path("value").asText().split(",")) {
+            assertTrue(member.substring(0, member.indexOf('=')).matches("[A-Za-z0-9._-]{1,64}"), member);
+        }
+
+        // Probes on the application's health endpoints, through the named port.
+        assertProbe(c, "readinessProbe", "/q/health/ready");
+        assertProbe(c, "livenessProbe", "/q/health/live");
+        assertProbe(c, "startupProbe", "/q/health/live");
+
+        // Security: non-root uid 1001, read-only root with /tmp on an emptyDir, no capabilities, RuntimeDefault seccomp.
+        JsonNode sc = c.path("securityContext");
+        assertTrue(sc.path("runAsNonRoot").asBoolean(), "runAsNonRoot");
+        assertEquals(1001, sc.path("runAsUser").asInt());
+        assertTrue(sc.path("readOnlyRootFilesystem").asBoolean(), "readOnlyRootFilesystem");
+        assertFalse(sc.path("allowPrivilegeEscalation").asBoolean(true), "allowPrivilegeEscalation");
+        assertEquals(List.of("ALL"), texts(sc.path("capabilities").path("drop")));
+        assertEquals("RuntimeDefault", sc.path("seccompProfile").path("type").asText());
+        JsonNode podSpec = spec.path("template").path("spec");
+        assertEquals("RuntimeDefault", podSpec.path("securityContext").path("seccompProfile").path("type").asText());
+        assertEquals(1001, podSpec.path("securityContext").path("fsGroup").asInt());
+        assertFalse(podSpec.path("automountServiceAccountToken").asBoolean(true), "no API token in the pods");
+        assertEquals("emptyDir", volumeSource(podSpec, mountedVolume(c, "/tmp")));
+
+        // /data on a PersistentVolumeClaim per member.
+        String dataVolume = mountedVolume(c, "/data");
+        assertFalse(hasVolume(podSpec, dataVolume), "with persistence, /data is not a pod volume");
+        JsonNode claims = spec.path("volumeClaimTemplates");
+        assertEquals(1, claims.size());
+        assertEquals(dataVolume, claims.get(0).path("metadata").path("name").asText());
+        assertEquals("1Gi", claims.get(0).path("spec").path("resources").path("requests").path("storage").asText());
+        assertEquals(List.of("ReadWriteOnce"), texts(claims.get(0).path("spec").path("accessModes")));
+        assertFalse(claims.get(0).path("spec").has("storageClassName"), "default StorageClass");
+
+        assertEquals("512Mi", c.path("resources").path("limits").path("memory").asText());
+        assertEquals("100m", c.path("resources").path("requests").path("cpu").asText());
+
+        // Preferred anti-affinity by hostname, on the members' own labels.
+        JsonNode preferred = podSpec.path("affinity").path("podAntiAffinity").path("preferredDuringSchedulingIgnoredDuringExecution");
+        assertEquals(1, preferred.size());
+        JsonNode term = preferred.get(0).path("podAffinityTerm");
+        assertEquals("kubernetes.io/hostname", term.path("topologyKey").asText());
+        assertEquals(spec.path("selector").path("matchLabels"), term.path("labelSelector").path("matchLabels"));
+        assertTrue(podSpec.path("affinity").path("podAntiAffinity").path("requiredDuringSchedulingIgnoredDuringExecution").isMissingNode());
+
+        // The PodDisruptionBudget keeps a quorum: at most 1 of 3 members down.
+        JsonNode pdb = chart.one("PodDisruptionBudget");
+        assertEquals("policy/v1", pdb.path("apiVersion").asText());
+        assertEquals(1, pdb.path("spec").path("maxUnavailable").asInt());
+        assertEquals(spec.path("selector").path("matchLabels"), pdb.path("spec").path("selector").path("matchLabels"));
+    }
+
+    @Test
+    void nonDefaultValues() {
+        RenderedChart chart = RenderedChart.render(RELEASE, NS)
+                .set("replicaCount", 5)
+                .set("persistence.enabled", false)
+                .set("image.repository", "registry.example.com/team/raftkv")
+                .set("image.tag", "1.2.3")
+                .set("clusterDomain", "k8s.example")
+                .set("podAntiAffinity.type", "required")
+                .set("peerAuth.existingSecret", "raftkv-peers")
+                .set("raft.electionTimeout", "1s")
+                .values("""
+                        resources:
+                          requests: {cpu: 500m, memory: 1Gi}
+                          limits: {cpu: "2", memory: 2Gi}
+                        extraEnv:
+                          - name: JDK_JAVA_OPTIONS
+                            value: -XX:MaxRAMPercentage=60
+                        """)
+                .template();
+
+        JsonNode spec = chart.one("StatefulSet").path("spec");
+        assertEquals(5, spec.path("replicas").asInt());
+        JsonNode c = chart.container();
+        assertEquals("registry.example.com/team/raftkv:1.2.3", c.path("image").asText());
+        Map<String, JsonNode> env = env(c);
+        String peers = env.get("RAFTKV_PEERS").path("value").asText();
+        assertEquals(5, peers.split(",").length, peers);
+        assertEquals(expectedPeers(5, "k8s.example"), peers);
+        assertEquals("1s", env.get("RAFTKV_ELECTION_TIMEOUT").path("value").asText());
+        assertEquals("-XX:MaxRAMPercentage=60", env.get("JDK_JAVA_OPTIONS").path("value").asText());
+        JsonNode secretRef = env.get("RAFTKV_PEER_SECRET").path("valueFrom").path("secretKeyRef");
+        assertEquals("raftkv-peers", secretRef.path("name").asText());
+        assertEquals("peer-secret", secretRef.path("key").asText());
+
+        assertEquals(2, chart.one("PodDisruptionBudget").path("spec").path("maxUnavailable").asInt());
+
+        // No persistence: /data is an emptyDir, no claims.
+        JsonNode podSpec = spec.path("template").path("spec");
+        assertTrue(spec.path("volumeClaimTemplates").isMissingNode(), "no volumeClaimTemplates without persistence");
+        assertEquals("emptyDir", volumeSource(podSpec, mountedVolume(c, "/data")));
+
+        JsonNode resources = c.path("resources");
+        assertEquals("500m", resources.path("requests").path("cpu").asText());
+        assertEquals("1Gi", resources.path("requests").path("memory").asText());
+        assertEquals("2", resources.path("limits").path("cpu").asText());
+        assertEquals("2Gi", resources.path("limits").path("memory").asText());
+
+        JsonNode required = podSpec.path("affinity").path("podAntiAffinity").path("requiredDuringSchedulingIgnoredDuringExecution");
+        assertEquals(1, required.size());
+        assertEquals("kubernetes.io/hostname", required.get(0).path("topologyKey").asText());
+        assertTrue(podSpec.path("affinity").path("podAntiAffinity").path("preferredDuringSchedulingIgnoredDuringExecution").isMissingNode());
+    }
+
+    @ParameterizedTest(name = "{0} members")
+    @ValueSource(ints = {1, 3, 5, 7, 9})
+    void disruptionBudgetNeverBreaksQuorum(int replicas) {
+        RenderedChart chart = RenderedChart.render(RELEASE, NS).set("replicaCount", replicas).template();
+        int maxUnavailable = chart.one("PodDisruptionBudget").path("spec").path("maxUnavailable").asInt(-1);
+        int quorum = replicas / 2 + 1;
+        assertEquals((replicas - 1) / 2, maxUnavailable);
+        assertTrue(replicas - maxUnavailable >= quorum, "the members left after evictions are a quorum");
+        assertEquals(replicas, chart.one("StatefulSet").path("spec").path("replicas").asInt());
+        assertEquals(replicas, env(chart.container()).get("RAFTKV_PEERS").path("value").asText().split(",").length);
+    }
+
+    @ParameterizedTest(name = "replicaCount={0}")
+    @ValueSource(ints = {2, 4, 6})
+    void anEvenMemberCountFailsRendering(int replicas) {
+        Exception e = assertThrows(Exception.class, () -> RenderedChart.render(RELEASE, NS).set("replicaCount", replicas).template());
+        assertTrue(e.getMessage().contains("replicaCount must be odd (1, 3, 5, ...), got " + replicas), e.getMessage());
+    }
+
+    @ParameterizedTest(name = "replicaCount={0}")
+    @ValueSource(ints = {0, -1, -3})
+    void lessThanOneMemberFailsRendering(int replicas) {
+        Exception e = assertThrows(Exception.class, () -> RenderedChart.render(RELEASE, NS).set("replicaCount", replicas).template());
+        assertTrue(e.getMessage().contains("replicaCount must be an odd number of at least 1"), e.getMessage());
+    }
+
+    @Test
+    void aFractionalOrNonNumericMemberCountFailsRendering() {
+        for (String bad : List.of("3.5", "three")) {
+            Exception e = assertThrows(Exception.class, () -> RenderedChart.render(RELEASE, NS).set("replicaCount", bad).template());
+            assertTrue(e.getMessage().contains("replicaCount must be a whole number"), bad + ": " + e.getMessage());
+        }
+    }
+
+    @Test
+    void anUnknownAntiAffinityTypeFailsRendering() {
+        Exception e = assertThrows(Exception.class,
+                () -> RenderedChart.render(RELEASE, NS).set("podAntiAffinity.type", "sometimes").template());
+        assertTrue(e.getMessage().contains("podAntiAffinity.type must be preferred, required or none"), e.getMessage());
+        JsonNode none = RenderedChart.render(RELEASE, NS).set("podAntiAffinity.type", "none").template()
+                .one("StatefulSet").path("spec").path("template").path("spec");
+        assertTrue(none.path("affinity").isMissingNode(), "no affinity with type none");
+    }
+
+    @Test
+    void storageClassAndDigest() {
+        JsonNode fast = RenderedChart.render(RELEASE, NS).set("persistence.storageClass", "fast-ssd").set("persistence.size", "20Gi")
+                .template().one("StatefulSet").path("spec").path("volumeClaimTemplates").get(0).path("spec");
+        assertEquals("fast-ssd", fast.path("storageClassName").asText());
+        assertEquals("20Gi", fast.path("resources").path("requests").path("storage").asText());
+        JsonNode none = RenderedChart.render(RELEASE, NS).set("persistence.storageClass", "-")
+                .template().one("StatefulSet").path("spec").path("volumeClaimTemplates").get(0).path("spec");
+        assertEquals("", none.path("storageClassName").asText("missing"));
+
+        String digest = "sha256:" + "ab".repeat(32);
+        assertEquals("raftkv@" + digest, RenderedChart.render(RELEASE, NS).set("image.digest", digest).template()
+                .container().path("image").asText());
+    }
+
+    @Test
+    void longReleaseNamesStayValidDnsLabelsAndNodeIds() {
+        String release = "a-long-release-name-for-the-raftkv-cluster-in-prod"; // 50 characters; helm allows 53
+        RenderedChart chart = RenderedChart.render(release, NS).template();
+        JsonNode sts = chart.one("StatefulSet");
+        String name = sts.path("metadata").path("name").asText();
+        assertTrue(name.length() <= 52, name);
+        String headless = sts.path("spec").path("serviceName").asText();
+        assertTrue(headless.length() <= 63 && headless.matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?"), headless);
+        chart.named("Service", headless);
+        for (String member : env(chart.container()).get("RAFTKV_PEERS").path("value").asText().split(",")) {
+            String id = member.substring(0, member.indexOf('='));
+            assertTrue(id.matches("[A-Za-z0-9._-]{1,64}") && id.length() <= 63 && id.startsWith(name + "-"), id);
+        }
+    }
+
+    @Test
+    void notesWarnWhenPersistenceIsOff() {
+        String withPersistence = RenderedChart.render(RELEASE, NS).notes();
+        assertFalse(withPersistence.contains("WARNING: persistence is disabled"), withPersistence);
+        assertTrue(withPersistence.contains("http://rk-raftkv." + NS + ".svc.cluster.local:8080/v1/kv/<key>"), withPersistence);
+        assertTrue(withPersistence.contains("/v1/status"), withPersistence);
+        assertTrue(withPersistence.contains("helm test rk"), withPersistence);
+
+        String without = RenderedChart.render(RELEASE, NS).set("persistence.enabled", false).notes();
+        assertTrue(without.contains("WARNING: persistence is disabled"), without);
+        assertTrue(without.contains("ALL DATA IS LOST"), without);
+
+        String secret = RenderedChart.render(RELEASE, NS).set("peerAuth.existingSecret", "s").notes();
+        assertTrue(secret.contains("does not authenticate peers yet"), secret);
+    }
+
+    @Test
+    void helmTestHookWritesThroughTheClientServiceAndReadsBack() throws Exception {
+        String source = Files.readString(RenderedChart.CHART.resolve("templates/tests/test-put-get.yaml"));
+        assertTrue(source.contains("helm.sh/hook: test"), "the pod is a `helm test` hook");
+        assertTrue(RenderedChart.render(RELEASE, NS).template().ofKind("Pod").isEmpty(), "hooks are not release manifests");
+
+        RenderedChart chart = RenderedChart.render(RELEASE, NS).set("service.port", 9000).templateWithTestHooks();
+        JsonNode pod = chart.one("Pod");
+        assertEquals("Never", pod.path("spec").path("restartPolicy").asText());
+        JsonNode c = pod.path("spec").path("containers").get(0);
+        assertEquals("curlimages/curl:8.11.1", c.path("image").asText());
+        assertEquals("http://rk-raftkv." + NS + ".svc.cluster.local:9000", env(c).get("RAFTKV_URL").path("value").asText());
+        String script = c.path("args").get(0).asText();
+        assertTrue(script.contains("curl -fsS -L") && script.contains("-X PUT") && script.contains("--data-binary"), script);
+        assertTrue(script.contains("[ \"$got\" != \"$value\" ]"), "compares what it read with what it wrote");
+        // Kubernetes expands $(VAR) and $$ in command and args: the script must not depend on either.
+        assertFalse(script.contains("$(") || script.contains("$$"), script);
+        assertTrue(c.path("securityContext").path("readOnlyRootFilesystem").asBoolean(), "read-only root");
+        assertEquals(List.of("ALL"), texts(c.path("securityContext").path("capabilities").path("drop")));
+
+        String image = RenderedChart.render(RELEASE, NS).set("tests.image.repository", "mirror.example/curl").set("tests.image.tag", "8")
+                .templateWithTestHooks().one("Pod").path("spec").path("containers").get(0).path("image").asText();
+        assertEquals("mirror.example/curl:8", image);
+        assertTrue(RenderedChart.render(RELEASE, NS).set("tests.enabled", false).templateWithTestHooks().ofKind("Pod").isEmpty());
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+
+    private static String expectedPeers(int n, String domain) {
+        List<String> peers = new ArrayList<>();
+        IntStream.range(0, n).forEach(i -> peers.add(FULLNAME + "-" + i + "=http://" + FULLNAME + "-" + i + "." + FULLNAME
+                + "-headless." + NS + ".svc." + domain + ":8080"));
+        return String.join(",", peers);
+    }
+
+    private static void assertSelects(JsonNode service, JsonNode podLabels) {
+        JsonNode selector = service.path("spec").path("selector");
+        assertFalse(selector.isEmpty(), "selector of " + service.path("metadata").path("name"));
+        selector.fields().forEachRemaining(e -> assertEquals(e.getValue().asText(), podLabels.path(e.getKey()).asText(),
+                service.path("metadata").path("name").asText() + " selects " + e.getKey()));
+    }
+
+    private static void assertProbe(JsonNode container, String probe, String path) {
+        JsonNode get = container.path(probe).path("httpGet");
+        assertEquals(path, get.path("path").asText(), probe);
+        assertEquals("http", get.path("port").asText(), probe);
+    }
+
+    private static int namedPort(JsonNode container, String name) {
+        for (JsonNode p : container.path("ports")) {
+            if (name.equals(p.path("name").asText())) {
+                return p.path("containerPort").asInt();
+            }
+        }
+        throw new AssertionError("no port named " + name);
+    }
+
+    private static String mountedVolume(JsonNode container, String mountPath) {
+        for (JsonNode m : container.path("volumeMounts")) {
+            if (mountPath.equals(m.path("mountPath").asText())) {
+                return m.path("name").asText();
+            }
+        }
+        throw new AssertionError("nothing mounted at " + mountPath);
+    }
+
+    private static boolean hasVolume(JsonNode podSpec, String name) {
+        for (JsonNode v : podSpec.path("volumes")) {
+            if (name.equals(v.path("name").asText())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The volume's source type (emptyDir, persistentVolumeClaim, ...). */
+    private static String volumeSource(JsonNode podSpec, String name) {
+        for (JsonNode v : podSpec.path("volumes")) {
+            if (name.equals(v.path("name").asText())) {
+                List<String> fields = new ArrayList<>();
+                v.fieldNames().forEachRemaining(fields::add);
+                fields.remove("name");
+                assertEquals(1, fields.size(), v.toString());
+                return fields.get(0);
+            }
+        }
+        throw new AssertionError("no volume " + name);
+    }
+
+    private static JsonNode pick(JsonNode labels, Set<String> keys) {
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        labels.fields().forEachRemaining(e -> {
+            if (keys.contains(e.getKey())) {
+                out.set(e.getKey(), e.getValue());
+            }
+        });
+        return out;
+    }
+
+    private static List<String> texts(JsonNode array) {
+        List<String> out = new ArrayList<>();
+        array.forEach(n -> out.add(n.asText()));
+        return out;
+    }
+}
