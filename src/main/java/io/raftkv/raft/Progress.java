@@ -54,6 +54,7 @@ public final class Progress {
     void becomeProbe() {
         state = State.PROBE;
         probeSent = false;
+        stalledRounds = 0;
         inflight.clear();
         nextIndex = matchIndex + 1;
     }

@@ -1,0 +1,167 @@
+package io.raftkv.it.containers;
+
+import static io.raftkv.it.containers.ContainerCluster.await;
+import static io.raftkv.it.containers.ContainerCluster.field;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.raftkv.raft.sim.LinearizabilityChecker;
+import io.raftkv.raft.sim.LinearizabilityChecker.Op;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Concurrent clients write and read a few keys while the leader is SIGKILLed and restarted several times. Afterwards
+ * every acknowledged write is present and the recorded history (acknowledged, failed and unknown-outcome operations)
+ * is linearizable.
+ */
+class WritesUnderLeaderKillsIT {
+
+    private static final int CLIENTS = 4;
+    private static final int KILLS = 3;
+    private static final String[] KEYS = {"r/a", "r/b", "r/c", "r/d", "r/e"};
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+
+    private final AtomicLong clock = new AtomicLong();
+    private final AtomicInteger opIds = new AtomicInteger();
+    private final List<Op> history = Collections.synchronizedList(new ArrayList<>());
+    private final Map<String, String> acknowledgedUnique = new ConcurrentHashMap<>();
+    private final AtomicInteger successes = new AtomicInteger();
+    private volatile String leaderHint;
+
+    @Test
+    void acknowledgedWritesSurviveRepeatedLeaderKillsAndHistoryIsLinearizable() throws Exception {
+        try (ContainerCluster cluster = new ContainerCluster(3)) {
+            cluster.start();
+            leaderHint = await("a leader", Duration.ofSeconds(60), () -> cluster.leaderAmong(cluster.ids()));
+            AtomicBoolean running = new AtomicBoolean(true);
+            List<Thread> clients = new ArrayList<>();
+            for (int c = 0; c < CLIENTS; c++) {
+                int client = c;
+                Thread t = new Thread(() -> runClient(cluster, client, running), "client-" + c);
+                t.start();
+                clients.add(t);
+            }
+            for (int k = 0; k < KILLS; k++) {
+                awaitProgress(50);
+                String leader = await("a leader", Duration.ofSeconds(30), () -> cluster.leaderAmong(cluster.up()));
+                cluster.kill(leader);
+                List<String> rest = cluster.up();
+                await("a new leader", Duration.ofSeconds(30), () -> cluster.leaderAmong(rest));
+                awaitProgress(50);
+                cluster.restart(leader);
+            }
+            awaitProgress(50);
+            running.set(false);
+            for (Thread t : clients) {
+                t.join(30_000);
+            }
+
+            String leader = await("a leader", Duration.ofSeconds(30), () -> cluster.leaderAmong(cluster.ids()));
+            // Final linearizable reads of every register join the history.
+            for (String key : KEYS) {
+                long call = clock.incrementAndGet();
+                HttpResponse<String> r = send(cluster, leader, "GET", key, null);
+                long ret = clock.incrementAndGet();
+                assertTrue(r.statusCode() == 200 || r.statusCode() == 404, r.statusCode() + " " + r.body());
+                history.add(Op.read(opIds.incrementAndGet(), key, r.statusCode() == 200 ? r.body() : null, call, ret));
+            }
+            // Every acknowledged write to a unique key is there, with its value.
+            for (Map.Entry<String, String> e : acknowledgedUnique.entrySet()) {
+                HttpResponse<String> r = send(cluster, leader, "GET", e.getKey(), null);
+                assertEquals(200, r.statusCode(), "acknowledged write of " + e.getKey() + " is missing");
+                assertEquals(e.getValue(), r.body(), e.getKey());
+            }
+            LinearizabilityChecker.Result result = new LinearizabilityChecker().check(new ArrayList<>(history));
+            Figures.record("writes under " + KILLS + " leader kills", history.size() + " operations recorded, "
+                    + acknowledgedUnique.size() + " unique-key writes acknowledged, history " + result.toString().split("\n")[0]);
+            assertTrue(result.ok(), result.toString());
+        }
+    }
+
+    private void runClient(ContainerCluster cluster, int client, AtomicBoolean running) {
+        Random random = new Random(client);
+        int seq = 0;
+        while (running.get()) {
+            String target = leaderHint;
+            String key = KEYS[random.nextInt(KEYS.length)];
+            boolean write = random.nextBoolean();
+            String value = "c" + client + "-" + (++seq);
+            boolean unique = write && seq % 4 == 0;
+            if (unique) {
+                key = "u/" + value;
+            }
+            long call = clock.incrementAndGet();
+            HttpResponse<String> r;
+            try {
+                r = send(cluster, target, write ? "PUT" : "GET", key, write ? value : null);
+            } catch (IllegalStateException | java.net.ConnectException e) {
+                // Not sent (the node is down) or refused: no effect.
+                refreshLeader(cluster);
+                continue;
+            } catch (Exception e) {
+                // Sent, but no answer: a write may or may not have happened; a read had no effect.
+                if (write && !unique) {
+                    history.add(Op.write(opIds.incrementAndGet(), key, value, call, LinearizabilityChecker.NEVER));
+                }
+                refreshLeader(cluster);
+                continue;
+            }
+            long ret = clock.incrementAndGet();
+            int status = r.statusCode();
+            if (status == 200 || (!write && status == 404)) {
+                successes.incrementAndGet();
+                if (unique) {
+                    acknowledgedUnique.put(key, value);
+                } else if (write) {
+                    history.add(Op.write(opIds.incrementAndGet(), key, value, call, ret));
+                } else {
+                    history.add(Op.read(opIds.incrementAndGet(), key, status == 200 ? r.body() : null, call, ret));
+                }
+            } else if (status == 504 && write && !unique) {
+                history.add(Op.write(opIds.incrementAndGet(), key, value, call, LinearizabilityChecker.NEVER));
+            } else if (status == 307 || status == 503) {
+                // Not applied (a follower, no leader, or a lost log slot): nothing to record.
+                String hinted = field(r.body(), "leader");
+                if (hinted != null && cluster.up().contains(hinted)) {
+                    leaderHint = hinted;
+                } else {
+                    refreshLeader(cluster);
+                }
+            } else if (status != 504) {
+                throw new AssertionError("unexpected answer " + status + ": " + r.body());
+            }
+        }
+    }
+
+    private void refreshLeader(ContainerCluster cluster) {
+        cluster.leaderAmong(cluster.up()).ifPresent(l -> leaderHint = l);
+    }
+
+    private static HttpResponse<String> send(ContainerCluster cluster, String node, String method, String key, String value) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(cluster.url(node) + "/v1/kv/" + key)).timeout(Duration.ofSeconds(8));
+        b = value == null ? b.method(method, HttpRequest.BodyPublishers.noBody()) : b.method(method, HttpRequest.BodyPublishers.ofString(value));
+        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private void awaitProgress(int moreSuccesses) throws InterruptedException {
+        int target = successes.get() + moreSuccesses;
+        await(moreSuccesses + " more successful operations", Duration.ofSeconds(60),
+                () -> successes.get() >= target ? Optional.of(true) : Optional.empty());
+    }
+}

@@ -1,0 +1,88 @@
+package io.raftkv.raft;
+
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.raftkv.raft.sim.SimRunner;
+import io.raftkv.raft.sim.Simulation;
+
+import java.util.function.Consumer;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * Mutation checks: the simulation run against deliberately broken variants (bad storage, a runtime that breaks the
+ * Ready contract, reads that skip ReadIndex) must be caught by the checkers within a bounded number of seeds. If these
+ * ever pass silently, the checkers have gone blind.
+ */
+class SimulationMutationTest {
+
+    private static final int STEPS = 3000;
+
+    /** Runs seeds 0.. until one fails with a message containing {@code property}; returns that failure, or null. */
+    private static SimRunner.SimFailure firstFailure(int maxSeeds, int nodes, String property, Consumer<Simulation.Options> tweak) {
+        for (long seed = 0; seed < maxSeeds; seed++) {
+            Simulation.Options o = Simulation.Options.random(seed, nodes);
+            tweak.accept(o);
+            try {
+                SimRunner.run(o, STEPS);
+            } catch (SimRunner.SimFailure f) {
+                if (f.getMessage().contains(property)) {
+                    System.out.println("mutation caught: " + f.getMessage());
+                    return f;
+                }
+            }
+        }
+        return null;
+    }
+
+    @Test
+    void aStorageThatForgetsTheVoteIsCaughtByVoteSafety() {
+        SimRunner.SimFailure f = firstFailure(20, 3, "vote safety", o -> o.mutation = Simulation.Mutation.FORGET_VOTE);
+        assertNotNull(f, "a node voting twice in a term went unnoticed");
+    }
+
+    @Test
+    void forgottenVotesEventuallyElectTwoLeadersInATerm() {
+        // With the direct vote check off, election safety itself must notice the consequence.
+        SimRunner.SimFailure f = firstFailure(300, 3, "election safety", o -> {
+            o.mutation = Simulation.Mutation.FORGET_VOTE;
+            o.checkVotes = false;
+            o.preVote = false;
+            o.wCrash = 30;
+            o.wRestart = 60;
+        });
+        assertNotNull(f, "two leaders in one term went unnoticed");
+    }
+
+    @Test
+    void sendingBeforePersistingIsCaughtByTheLogCheckers() {
+        // Acknowledging entries that then vanish in a crash: "committed" entries are not really on a quorum.
+        SimRunner.SimFailure f = firstFailure(50, 3, "commit safety", o -> {
+            o.mutation = Simulation.Mutation.SEND_BEFORE_PERSIST;
+            o.checkVotes = false;
+        });
+        assertNotNull(f, "committed entries missing from a quorum went unnoticed");
+        // Without that check, the damage shows up later: a leader elected without a committed entry.
+        SimRunner.SimFailure g = firstFailure(300, 5, "leader completeness", o -> {
+            o.mutation = Simulation.Mutation.SEND_BEFORE_PERSIST;
+            o.checkVotes = false;
+            o.checkCommitQuorum = false;
+        });
+        assertNotNull(g, "a leader without a committed entry went unnoticed");
+        // And, further downstream, nodes applying different entries at one index.
+        SimRunner.SimFailure h = firstFailure(300, 3, "commit safety", o -> {
+            o.mutation = Simulation.Mutation.SEND_BEFORE_PERSIST;
+            o.checkVotes = false;
+            o.checkCommitQuorum = false;
+        });
+        assertNotNull(h, "two entries committed at one index went unnoticed");
+    }
+
+    @Test
+    void readsWithoutReadIndexAreCaughtByTheLinearizabilityChecker() {
+        SimRunner.SimFailure f = firstFailure(20, 3, "linearizability", o -> o.mutation = Simulation.Mutation.LOCAL_READS);
+        assertNotNull(f, "stale reads went unnoticed");
+        assertTrue(f.getMessage().contains("NOT linearizable"), f.getMessage());
+    }
+}

@@ -1,0 +1,1198 @@
+package io.raftkv.raft.sim;
+
+import io.raftkv.raft.Entry;
+import io.raftkv.raft.EntryType;
+import io.raftkv.raft.HardState;
+import io.raftkv.raft.LogStorage;
+import io.raftkv.raft.MemoryLogStorage;
+import io.raftkv.raft.Message;
+import io.raftkv.raft.Raft;
+import io.raftkv.raft.RaftConfig;
+import io.raftkv.raft.ReadState;
+import io.raftkv.raft.Ready;
+import io.raftkv.raft.Role;
+
+import java.io.PrintStream;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+
+/**
+ * A deterministic, in-memory Raft cluster: N nodes, each a {@link Raft} core, a {@link MemoryLogStorage} "disk" and
+ * a key-value state machine, connected by a simulated network that can drop, duplicate, reorder and delay messages and
+ * be partitioned. Everything (election jitter included) comes from one seeded {@link Random}, so a run is reproducible
+ * from its seed alone.
+ * <p>
+ * Two ways to drive it: {@link #chaosStep()} picks one random action per step (the randomized test), and the
+ * controlled methods ({@link #tickAll()}, {@link #deliverAll()}, {@link #isolate}, {@link #propose}, ...) script a
+ * scenario (the targeted tests). The {@link SafetyChecker} watches every input and every Ready.
+ * <p>
+ * Ready handling follows the contract in {@link Ready}: persist hard state and entries in one {@code save}, then
+ * release the messages to the network, then apply committed entries, then serve reads, then {@code advance}. A node
+ * may take several inputs before its Ready is handled (as a batching runtime would); whatever it has not persisted is
+ * lost if it crashes.
+ */
+public final class Simulation {
+
+    /** Deliberate bugs, to show that the checkers catch them. */
+    public enum Mutation {
+        NONE,
+        /** Storage that forgets the vote on restart (the hard state's votedFor reads back as null). */
+        FORGET_VOTE,
+        /** A runtime that releases a Ready's messages before persisting it, and may crash in between. */
+        SEND_BEFORE_PERSIST,
+        /** Reads served from the local state machine of whichever node the client asks, without ReadIndex. */
+        LOCAL_READS
+    }
+
+    /** Knobs of a run. */
+    public static final class Options {
+        public long seed;
+        public int nodes = 3;
+        public int electionTick = 10;
+        public int heartbeatTick = 1;
+        public boolean preVote = true;
+        public boolean checkQuorum = true;
+        public long maxMsgBytes = 1 << 20;
+        public int maxInflight = 256;
+        public long maxApplyBytes = 16 << 20;
+
+        // Chaos: relative weights of the actions chaosStep() picks from.
+        public int wDeliver = 500;
+        public int wTick = 200;
+        public int wWrite = 40;
+        public int wRead = 30;
+        public int wProcess = 40;
+        public int wDrop = 15;
+        public int wDuplicate = 10;
+        /** Hold a message back for a long time (up to a few thousand steps), then deliver it. */
+        public int wDelay = 5;
+        public int wCrash = 3;
+        public int wRestart = 10;
+        public int wPartition = 4;
+        public int wHeal = 6;
+        public int wFlushStateMachine = 10;
+        /** Cut the (a) current leader off from everyone; crash the current leader. */
+        public int wIsolateLeader = 3;
+        public int wCrashLeader = 2;
+        /** Probability that a node's Ready is left for later after an input (batching). */
+        public double batchProbability = 0.2;
+        /** Probability that delivery picks a random in-flight message rather than the oldest (reordering). */
+        public double reorderProbability = 0.25;
+
+        public int clients = 4;
+        public int keys = 3;
+        /** Steps after which a client gives up on an operation. */
+        public int opTimeout = 500;
+
+        public Mutation mutation = Mutation.NONE;
+        /** Check that no node grants two votes in a term (off: leave it to election safety to notice). */
+        public boolean checkVotes = true;
+        /** Check that committed entries stay on a quorum of disks (off: leave it to the other checks to notice). */
+        public boolean checkCommitQuorum = true;
+        /** Keep the last {@code traceKeep} events for failure reports. */
+        public boolean trace;
+        public int traceKeep = 300;
+        /** Print every event here (single-seed reruns). */
+        public PrintStream verbose;
+
+        public Options seed(long s) {
+            seed = s;
+            return this;
+        }
+
+        public Options nodes(int n) {
+            nodes = n;
+            return this;
+        }
+
+        /** Options for a randomized run: Raft settings and fault intensity vary with the seed. */
+        public static Options random(long seed, int nodes) {
+            Options o = new Options();
+            o.seed = seed;
+            o.nodes = nodes;
+            Random r = new Random(seed * 1_000_003L + nodes);
+            o.preVote = r.nextInt(4) != 0;
+            o.checkQuorum = r.nextInt(4) != 0;
+            o.electionTick = 5 + r.nextInt(12);
+            o.heartbeatTick = 1 + r.nextInt(Math.min(3, o.electionTick / 3));
+            if (r.nextInt(3) == 0) {
+                o.maxMsgBytes = 40 + r.nextInt(120); // one to a few entries per append
+            }
+            if (r.nextInt(3) == 0) {
+                o.maxInflight = 1 + r.nextInt(4);
+            }
+            if (r.nextInt(3) == 0) {
+                o.maxApplyBytes = 1 + r.nextInt(80);
+            }
+            o.batchProbability = r.nextBoolean() ? 0 : 0.3;
+            o.reorderProbability = r.nextInt(4) == 0 ? 0 : 0.3;
+            o.wHeal = 2 + r.nextInt(6); // how long partitions last
+            switch (r.nextInt(3)) {
+                case 0 -> { // calm: rare faults
+                    o.wDrop = 2;
+                    o.wDuplicate = 2;
+                    o.wCrash = 1;
+                    o.wPartition = 1;
+                    o.wIsolateLeader = 1;
+                    o.wCrashLeader = 0;
+                }
+                case 1 -> { // normal: defaults
+                }
+                default -> { // stormy
+                    o.wDrop = 40;
+                    o.wDuplicate = 25;
+                    o.wCrash = 8;
+                    o.wPartition = 10;
+                    o.wHeal = 8;
+                    o.wIsolateLeader = 6;
+                    o.wCrashLeader = 4;
+                }
+            }
+            return o;
+        }
+    }
+
+    /** One simulated server. */
+    public static final class SimNode {
+        public final String id;
+        final int idx;
+        /** Survives crashes. */
+        public final MemoryLogStorage disk = new MemoryLogStorage();
+        Raft raft;
+        boolean up;
+        /** Inputs taken since the last Ready was handled. */
+        boolean dirty;
+        int incarnation;
+        /** The state machine (volatile) and its last flushed copy (durable). */
+        TreeMap<String, String> kv = new TreeMap<>();
+        long applied;
+        TreeMap<String, String> kvDurable = new TreeMap<>();
+        long appliedDurable;
+        long commitSeen;
+        final TreeMap<Long, PendingWrite> writes = new TreeMap<>();
+        final LinkedHashMap<Long, PendingRead> reads = new LinkedHashMap<>();
+        /** Every ReadState this node's Readies carried (targeted tests). */
+        public final List<ReadState> readStates = new ArrayList<>();
+
+        SimNode(String id, int idx) {
+            this.id = id;
+            this.idx = idx;
+        }
+
+        public Raft raft() {
+            return raft;
+        }
+
+        public boolean up() {
+            return up;
+        }
+
+        public Map<String, String> kv() {
+            return kv;
+        }
+
+        public long applied() {
+            return applied;
+        }
+    }
+
+    static final class Client {
+        final int id;
+        History.Op op;
+        long since;
+        int opsDone;
+
+        Client(int id) {
+            this.id = id;
+        }
+    }
+
+    record PendingWrite(Client client, History.Op op, Entry entry) {
+    }
+
+    static final class PendingRead {
+        final Client client;
+        final History.Op op;
+        long index = -1;
+
+        PendingRead(Client client, History.Op op) {
+            this.client = client;
+            this.op = op;
+        }
+    }
+
+    /** Storage whose hard state forgets the vote (the FORGET_VOTE mutation). */
+    private record ForgetfulStorage(LogStorage d) implements LogStorage {
+        public HardState hardState() {
+            HardState hs = d.hardState();
+            return new HardState(hs.term(), null, hs.commit());
+        }
+
+        public long firstIndex() {
+            return d.firstIndex();
+        }
+
+        public long lastIndex() {
+            return d.lastIndex();
+        }
+
+        public long term(long index) {
+            return d.term(index);
+        }
+
+        public List<Entry> entries(long lo, long hi, long maxBytes) {
+            return d.entries(lo, hi, maxBytes);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+
+    private final Options opt;
+    private final Random rnd;
+    private final List<String> ids;
+    private final List<SimNode> nodes = new ArrayList<>();
+    private final Map<String, SimNode> byId = new LinkedHashMap<>();
+    private final List<Message> network = new ArrayList<>();
+    /** Messages held back, with the step at which they rejoin the network. */
+    private final List<Message> delayed = new ArrayList<>();
+    private final List<Long> delayedUntil = new ArrayList<>();
+    private final boolean[][] blocked;
+    final SafetyChecker checker;
+    private final History history = new History();
+    private final List<Client> clients = new ArrayList<>();
+    private final ArrayDeque<String> traceBuffer = new ArrayDeque<>();
+    private final boolean tracing;
+    private long step;
+    private long clock;
+    private long nextRequestId = 1;
+    private int opCounter;
+    private boolean chaos;
+
+    /** Called with each message just before it is stepped into its recipient (targeted tests count messages). */
+    public Consumer<Message> onDeliver = m -> {
+    };
+    /** Messages matching this are dropped at delivery (targeted tests). */
+    public Predicate<Message> dropIf = m -> false;
+
+    // Stats.
+    long crashes;
+    long delivered;
+    long maxInFlight;
+    long truncations;
+    long rejections;
+
+    public Simulation(Options opt) {
+        this.opt = opt;
+        this.rnd = new Random(opt.seed);
+        this.tracing = opt.trace || opt.verbose != null;
+        List<String> list = new ArrayList<>();
+        for (int i = 1; i <= opt.nodes; i++) {
+            list.add("n" + i);
+        }
+        this.ids = List.copyOf(list);
+        for (int i = 0; i < ids.size(); i++) {
+            SimNode n = new SimNode(ids.get(i), i);
+            nodes.add(n);
+            byId.put(n.id, n);
+        }
+        this.blocked = new boolean[ids.size()][ids.size()];
+        this.checker = new SafetyChecker(this);
+        this.checker.checkVotes = opt.checkVotes;
+        this.checker.checkCommitQuorum = opt.checkCommitQuorum;
+        for (int i = 0; i < opt.clients; i++) {
+            clients.add(new Client(i));
+        }
+    }
+
+    /** Boots every node from its disk (empty, unless a test pre-loaded it). */
+    public Simulation start() {
+        for (SimNode n : nodes) {
+            checker.preloaded(n);
+        }
+        for (SimNode n : nodes) {
+            boot(n);
+        }
+        return this;
+    }
+
+    public List<SimNode> nodes() {
+        return nodes;
+    }
+
+    public List<String> ids() {
+        return ids;
+    }
+
+    public SimNode node(String id) {
+        return byId.get(id);
+    }
+
+    public Raft raft(String id) {
+        return byId.get(id).raft;
+    }
+
+    public long step() {
+        return step;
+    }
+
+    public History history() {
+        return history;
+    }
+
+    public List<Message> inFlight() {
+        return network;
+    }
+
+    public int leadersElected() {
+        return checker.leadersElected();
+    }
+
+    public int committedCount() {
+        return checker.committed.size();
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Tracing
+
+    void trace(String s) {
+        String line = "[" + step + "] " + s;
+        if (opt.verbose != null) {
+            opt.verbose.println(line);
+        }
+        if (opt.trace) {
+            traceBuffer.addLast(line);
+            if (traceBuffer.size() > opt.traceKeep) {
+                traceBuffer.removeFirst();
+            }
+        }
+    }
+
+    public List<String> recentTrace() {
+        return new ArrayList<>(traceBuffer);
+    }
+
+    private String describe(SimNode n) {
+        if (!n.up) {
+            return n.id + "(down)";
+        }
+        Raft r = n.raft;
+        return n.id + "(" + r.role() + " t" + r.term() + " last=" + r.lastIndex() + " commit=" + r.commitIndex() + " applied=" + n.applied + ")";
+    }
+
+    public String describeCluster() {
+        StringBuilder sb = new StringBuilder();
+        for (SimNode n : nodes) {
+            sb.append(describe(n)).append(' ');
+        }
+        sb.append("inflight=").append(network.size());
+        return sb.toString();
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Node lifecycle
+
+    private RaftConfig config(SimNode n) {
+        return new RaftConfig(n.id, ids, opt.electionTick, opt.heartbeatTick, opt.maxMsgBytes, opt.maxInflight,
+                opt.maxApplyBytes, opt.preVote, opt.checkQuorum, n.applied, new Random(rnd.nextLong()));
+    }
+
+    private void boot(SimNode n) {
+        LogStorage storage = opt.mutation == Mutation.FORGET_VOTE && n.incarnation > 0 ? new ForgetfulStorage(n.disk) : n.disk;
+        n.raft = new Raft(config(n), storage);
+        n.up = true;
+        n.dirty = false;
+        n.incarnation++;
+        checker.booted(n);
+        if (tracing) {
+            trace("boot " + describe(n) + " hs=" + n.disk.hardState());
+        }
+        afterInput(n, false);
+    }
+
+    /** Crashes a node: everything not persisted (in-memory Raft state, unhandled Ready, state machine) is lost. */
+    public void crash(String id) {
+        crash(byId.get(id));
+    }
+
+    private void crash(SimNode n) {
+        if (!n.up) {
+            return;
+        }
+        crashes++;
+        if (tracing) {
+            trace("CRASH " + describe(n));
+        }
+        n.up = false;
+        n.raft = null;
+        n.dirty = false;
+        for (PendingWrite w : n.writes.values()) {
+            abandon(w.client(), w.op());
+        }
+        n.writes.clear();
+        for (PendingRead r : n.reads.values()) {
+            abandon(r.client, r.op);
+        }
+        n.reads.clear();
+    }
+
+    /**
+     * Restarts a crashed node from its disk. The state machine comes back either from its last flush (applied = the
+     * flushed index) or empty (applied = 0, everything is re-applied from the log).
+     */
+    public void restart(String id) {
+        restart(byId.get(id), rnd.nextBoolean());
+    }
+
+    private void restart(SimNode n, boolean keepDurableStateMachine) {
+        if (n.up) {
+            return;
+        }
+        if (!keepDurableStateMachine) {
+            n.kvDurable = new TreeMap<>();
+            n.appliedDurable = 0;
+        }
+        n.kv = new TreeMap<>(n.kvDurable);
+        n.applied = n.appliedDurable;
+        boot(n);
+    }
+
+    /** Makes the state machine's current state durable (what a snapshot or an fsync'd store would do). */
+    private void flushStateMachine(SimNode n) {
+        n.kvDurable = new TreeMap<>(n.kv);
+        n.appliedDurable = n.applied;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Inputs and Ready handling
+
+    private void afterInput(SimNode n, boolean mayBatch) {
+        checker.afterInput(n);
+        if (mayBatch && opt.batchProbability > 0 && rnd.nextDouble() < opt.batchProbability) {
+            n.dirty = true;
+        } else {
+            handleReady(n, false);
+        }
+    }
+
+    /** Handles every Ready the node has, per the contract. With {@code crashAfterPersist}, crashes after the first save. */
+    private void handleReady(SimNode n, boolean crashAfterPersist) {
+        Raft r = n.raft;
+        while (r.hasReady()) {
+            Ready rd = r.ready();
+            if (tracing) {
+                trace(n.id + " ready: " + readyString(rd));
+            }
+            checker.beforePersist(n, rd);
+            if (!rd.entries().isEmpty() && rd.entries().get(0).index() <= n.disk.lastIndex()) {
+                truncations++;
+            }
+            if (opt.mutation == Mutation.SEND_BEFORE_PERSIST) {
+                send(rd.messages());
+                if (chaos && (rd.hardState() != null || !rd.entries().isEmpty()) && rnd.nextInt(3) == 0) {
+                    crash(n); // the messages are out; the state they depend on never reaches the disk
+                    return;
+                }
+            }
+            n.disk.save(rd.hardState(), rd.entries());
+            checker.afterPersist(n, rd);
+            if (crashAfterPersist) {
+                crash(n);
+                return;
+            }
+            if (opt.mutation != Mutation.SEND_BEFORE_PERSIST) {
+                send(rd.messages());
+            }
+            for (Entry e : rd.committedEntries()) {
+                apply(n, e);
+            }
+            for (ReadState rs : rd.readStates()) {
+                onReadState(n, rs);
+            }
+            serveReads(n);
+            r.advance(rd);
+        }
+        n.dirty = false;
+    }
+
+    private static String readyString(Ready rd) {
+        StringBuilder sb = new StringBuilder();
+        if (rd.softState() != null) {
+            sb.append("soft=").append(rd.softState()).append(' ');
+        }
+        if (rd.hardState() != null) {
+            sb.append("hard=").append(rd.hardState()).append(' ');
+        }
+        if (!rd.entries().isEmpty()) {
+            sb.append("entries=").append(rd.entries().get(0).index()).append("..").append(rd.entries().get(rd.entries().size() - 1).index())
+                    .append("@").append(rd.entries().get(rd.entries().size() - 1).term()).append(' ');
+        }
+        if (!rd.committedEntries().isEmpty()) {
+            sb.append("apply=").append(rd.committedEntries().get(0).index()).append("..")
+                    .append(rd.committedEntries().get(rd.committedEntries().size() - 1).index()).append(' ');
+        }
+        if (!rd.readStates().isEmpty()) {
+            sb.append("reads=").append(rd.readStates()).append(' ');
+        }
+        sb.append("msgs=").append(rd.messages());
+        return sb.toString();
+    }
+
+    private void send(List<Message> messages) {
+        for (Message m : messages) {
+            checker.onSend(m);
+            network.add(m);
+        }
+        maxInFlight = Math.max(maxInFlight, network.size());
+    }
+
+    private void apply(SimNode n, Entry e) {
+        checker.onApply(n, e);
+        if (e.type() == EntryType.COMMAND) {
+            KvCommand.Put p = KvCommand.decode(e.data());
+            n.kv.put(p.key(), p.value());
+        }
+        n.applied = e.index();
+        PendingWrite w = n.writes.remove(e.index());
+        if (w != null) {
+            if (w.entry().equals(e)) {
+                complete(w.client(), w.op(), null);
+            } else {
+                abandon(w.client(), w.op()); // another entry took the index: the outcome is unknown to the client
+            }
+        }
+    }
+
+    private void onReadState(SimNode n, ReadState rs) {
+        n.readStates.add(rs);
+        PendingRead pr = n.reads.get(rs.requestId());
+        if (pr == null) {
+            return;
+        }
+        if (rs.failed()) {
+            n.reads.remove(rs.requestId());
+            fail(pr.client, pr.op);
+        } else {
+            pr.index = rs.readIndex();
+        }
+    }
+
+    private void serveReads(SimNode n) {
+        if (n.reads.isEmpty()) {
+            return;
+        }
+        var it = n.reads.values().iterator();
+        while (it.hasNext()) {
+            PendingRead pr = it.next();
+            if (pr.index >= 0 && pr.index <= n.applied) {
+                it.remove();
+                complete(pr.client, pr.op, n.kv.get(pr.op.key));
+            }
+        }
+    }
+
+    /** Steps a message into its recipient, unless partitioned away, dropped by a test filter, or the node is down. */
+    private void deliver(Message m, boolean mayBatch) {
+        SimNode to = byId.get(m.to());
+        SimNode from = byId.get(m.from());
+        if (to == null || from == null || blocked[from.idx][to.idx] || !to.up || dropIf.test(m)) {
+            if (tracing) {
+                trace("lost " + m);
+            }
+            return;
+        }
+        delivered++;
+        if (m.reject()) {
+            rejections++;
+        }
+        if (tracing) {
+            trace("deliver " + m);
+        }
+        onDeliver.accept(m);
+        to.raft.step(m);
+        afterInput(to, mayBatch);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Clients
+
+    /** Completes {@code op} for client {@code c}, unless the client already gave up on it. */
+    private void complete(Client c, History.Op op, String readValue) {
+        if (c.op == null || c.op != op) {
+            return;
+        }
+        history.complete(c.op, readValue, ++clock);
+        if (tracing) {
+            trace("client c" + c.id + " done " + c.op);
+        }
+        c.op = null;
+        c.opsDone++;
+    }
+
+    private void abandon(Client c, History.Op op) {
+        if (c.op == null || c.op != op) {
+            return;
+        }
+        history.abandon(c.op);
+        if (tracing) {
+            trace("client c" + c.id + " abandons " + c.op);
+        }
+        c.op = null;
+    }
+
+    private void fail(Client c, History.Op op) {
+        if (c.op == null || c.op != op) {
+            return;
+        }
+        history.fail(c.op);
+        if (tracing) {
+            trace("client c" + c.id + " failed " + c.op);
+        }
+        c.op = null;
+    }
+
+    /** Client {@code c} writes a fresh value to a key at node {@code n}; returns the proposed entry or null. */
+    private Entry clientWrite(Client c, SimNode n, String key) {
+        String value = "v" + (++opCounter);
+        Entry e = n.raft.propose(EntryType.COMMAND, KvCommand.put(key, value));
+        if (e == null) {
+            if (tracing) {
+                trace("client c" + c.id + " write " + key + "=" + value + " refused by " + describe(n));
+            }
+            return null; // definitely not written: not part of the history
+        }
+        c.op = history.invoke(c.id, key, true, value, ++clock);
+        c.since = step;
+        n.writes.put(e.index(), new PendingWrite(c, c.op, e));
+        if (tracing) {
+            trace("client c" + c.id + " invokes " + c.op + " at " + n.id + " as " + e);
+        }
+        return e;
+    }
+
+    /** Client {@code c} starts a read of {@code key} at node {@code n}; returns the operation. */
+    private History.Op clientRead(Client c, SimNode n, String key) {
+        History.Op op = history.invoke(c.id, key, false, null, ++clock);
+        c.op = op;
+        if (opt.mutation == Mutation.LOCAL_READS) {
+            complete(c, op, n.kv.get(key));
+            return op;
+        }
+        long reqId = nextRequestId++;
+        c.since = step;
+        n.reads.put(reqId, new PendingRead(c, c.op));
+        if (tracing) {
+            trace("client c" + c.id + " invokes " + c.op + " at " + n.id + " req " + reqId);
+        }
+        n.raft.readIndex(reqId);
+        return op;
+    }
+
+    private SimNode pickClientTarget() {
+        List<SimNode> leaders = new ArrayList<>();
+        List<SimNode> up = new ArrayList<>();
+        for (SimNode n : nodes) {
+            if (n.up) {
+                up.add(n);
+                if (n.raft.role() == Role.LEADER) {
+                    leaders.add(n);
+                }
+            }
+        }
+        if (up.isEmpty()) {
+            return null;
+        }
+        if (!leaders.isEmpty() && rnd.nextInt(10) != 0) {
+            return leaders.get(rnd.nextInt(leaders.size()));
+        }
+        return up.get(rnd.nextInt(up.size()));
+    }
+
+    private void clientOp(boolean write) {
+        List<Client> idle = new ArrayList<>();
+        for (Client c : clients) {
+            if (c.op == null) {
+                idle.add(c);
+            }
+        }
+        if (idle.isEmpty()) {
+            return;
+        }
+        Client c = idle.get(rnd.nextInt(idle.size()));
+        SimNode n = pickClientTarget();
+        if (n == null) {
+            return;
+        }
+        String key = "k" + rnd.nextInt(opt.keys);
+        if (write) {
+            clientWrite(c, n, key);
+        } else {
+            clientRead(c, n, key);
+        }
+        afterInput(n, true);
+    }
+
+    private void clientTimeouts() {
+        for (Client c : clients) {
+            if (c.op != null && step - c.since > opt.opTimeout) {
+                for (SimNode n : nodes) {
+                    n.writes.values().removeIf(w -> w.client() == c);
+                    n.reads.values().removeIf(r -> r.client == c);
+                }
+                abandon(c, c.op);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Chaos
+
+    private enum Action {
+        DELIVER, TICK, WRITE, READ, PROCESS, DROP, DUPLICATE, DELAY, CRASH, RESTART, PARTITION, HEAL, FLUSH_SM, ISOLATE_LEADER, CRASH_LEADER
+    }
+
+    private final Action[] actions = Action.values();
+    private final int[] weights = new int[actions.length];
+
+    /** One random action. */
+    public void chaosStep() {
+        chaos = true;
+        step++;
+        releaseDelayed(false);
+        boolean anyDown = false;
+        boolean anyDirty = false;
+        boolean anyBlocked = false;
+        for (SimNode n : nodes) {
+            anyDown |= !n.up;
+            anyDirty |= n.up && n.dirty;
+        }
+        for (boolean[] row : blocked) {
+            for (boolean b : row) {
+                anyBlocked |= b;
+            }
+        }
+        boolean msgs = !network.isEmpty();
+        weights[Action.DELIVER.ordinal()] = msgs ? opt.wDeliver : 0;
+        weights[Action.TICK.ordinal()] = opt.wTick;
+        weights[Action.WRITE.ordinal()] = opt.wWrite;
+        weights[Action.READ.ordinal()] = opt.wRead;
+        weights[Action.PROCESS.ordinal()] = anyDirty ? opt.wProcess : 0;
+        weights[Action.DROP.ordinal()] = msgs ? opt.wDrop : 0;
+        weights[Action.DUPLICATE.ordinal()] = msgs ? opt.wDuplicate : 0;
+        weights[Action.DELAY.ordinal()] = msgs ? opt.wDelay : 0;
+        weights[Action.CRASH.ordinal()] = opt.wCrash;
+        weights[Action.RESTART.ordinal()] = anyDown ? opt.wRestart : 0;
+        weights[Action.PARTITION.ordinal()] = opt.wPartition;
+        weights[Action.HEAL.ordinal()] = anyBlocked ? opt.wHeal : 0;
+        weights[Action.FLUSH_SM.ordinal()] = opt.wFlushStateMachine;
+        String leader = leader();
+        weights[Action.ISOLATE_LEADER.ordinal()] = leader != null ? opt.wIsolateLeader : 0;
+        weights[Action.CRASH_LEADER.ordinal()] = leader != null ? opt.wCrashLeader : 0;
+        int total = 0;
+        for (int w : weights) {
+            total += w;
+        }
+        int x = rnd.nextInt(total);
+        Action a = Action.TICK;
+        for (int i = 0; i < weights.length; i++) {
+            x -= weights[i];
+            if (x < 0) {
+                a = actions[i];
+                break;
+            }
+        }
+        switch (a) {
+            case DELIVER -> {
+                int i = rnd.nextDouble() < opt.reorderProbability ? rnd.nextInt(network.size()) : 0;
+                deliver(network.remove(i), true);
+            }
+            case TICK -> {
+                SimNode n = nodes.get(rnd.nextInt(nodes.size()));
+                if (n.up) {
+                    n.raft.tick();
+                    afterInput(n, true);
+                }
+            }
+            case WRITE -> clientOp(true);
+            case READ -> clientOp(false);
+            case PROCESS -> {
+                List<SimNode> dirty = nodes.stream().filter(n -> n.up && n.dirty).toList();
+                handleReady(dirty.get(rnd.nextInt(dirty.size())), false);
+            }
+            case DROP -> {
+                Message m = network.remove(rnd.nextInt(network.size()));
+                if (tracing) {
+                    trace("drop " + m);
+                }
+            }
+            case DUPLICATE -> {
+                Message m = network.get(rnd.nextInt(network.size()));
+                network.add(m);
+                if (tracing) {
+                    trace("duplicate " + m);
+                }
+            }
+            case DELAY -> {
+                Message m = network.remove(rnd.nextInt(network.size()));
+                delayed.add(m);
+                delayedUntil.add(step + 20 + rnd.nextInt(3000));
+                if (tracing) {
+                    trace("delay " + m);
+                }
+            }
+            case CRASH -> {
+                SimNode n = nodes.get(rnd.nextInt(nodes.size()));
+                if (n.up) {
+                    if (n.dirty && rnd.nextBoolean()) {
+                        handleReady(n, true); // crash between persisting a Ready and sending its messages
+                    } else {
+                        crash(n);
+                    }
+                }
+            }
+            case RESTART -> {
+                List<SimNode> down = nodes.stream().filter(n -> !n.up).toList();
+                restart(down.get(rnd.nextInt(down.size())), rnd.nextBoolean());
+            }
+            case PARTITION -> randomPartition();
+            case HEAL -> heal();
+            case ISOLATE_LEADER -> {
+                heal();
+                isolate(leader);
+            }
+            case CRASH_LEADER -> crash(byId.get(leader));
+            case FLUSH_SM -> {
+                SimNode n = nodes.get(rnd.nextInt(nodes.size()));
+                if (n.up) {
+                    flushStateMachine(n);
+                }
+            }
+        }
+        clientTimeouts();
+        checker.afterStep();
+        if (step % 512 == 0) {
+            checker.fullCheck();
+        }
+    }
+
+    private void releaseDelayed(boolean all) {
+        for (int i = 0; i < delayed.size(); i++) {
+            if (all || delayedUntil.get(i) <= step) {
+                Message m = delayed.remove(i);
+                delayedUntil.remove(i);
+                i--;
+                network.add(m);
+                if (tracing) {
+                    trace("release delayed " + m);
+                }
+            }
+        }
+    }
+
+    private void randomPartition() {
+        int n = nodes.size();
+        heal();
+        if (rnd.nextBoolean()) {
+            int groups = 2 + rnd.nextInt(n - 1);
+            int[] g = new int[n];
+            for (int i = 0; i < n; i++) {
+                g[i] = rnd.nextInt(groups);
+            }
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < n; j++) {
+                    blocked[i][j] = g[i] != g[j];
+                }
+            }
+            if (tracing) {
+                trace("partition groups " + Arrays.toString(g));
+            }
+        } else {
+            int links = 1 + rnd.nextInt(n);
+            StringBuilder sb = new StringBuilder();
+            for (int k = 0; k < links; k++) {
+                int i = rnd.nextInt(n);
+                int j = rnd.nextInt(n);
+                if (i != j) {
+                    blocked[i][j] = true;
+                    sb.append(ids.get(i)).append("-x->").append(ids.get(j)).append(' ');
+                }
+            }
+            if (tracing) {
+                trace("asymmetric partition " + sb);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Controlled operations (targeted tests, and the liveness phase)
+
+    public void heal() {
+        for (boolean[] row : blocked) {
+            Arrays.fill(row, false);
+        }
+        if (tracing) {
+            trace("heal");
+        }
+    }
+
+    /** Cuts {@code id} off from everyone, both ways. */
+    public void isolate(String id) {
+        int i = byId.get(id).idx;
+        for (int j = 0; j < nodes.size(); j++) {
+            if (j != i) {
+                blocked[i][j] = true;
+                blocked[j][i] = true;
+            }
+        }
+        if (tracing) {
+            trace("isolate " + id);
+        }
+    }
+
+    /** Splits the cluster into the given groups (nodes in no group are isolated). */
+    public void partition(Collection<Set<String>> groups) {
+        int[] g = new int[nodes.size()];
+        Arrays.fill(g, -1);
+        int k = 0;
+        for (Set<String> group : groups) {
+            for (String id : group) {
+                g[byId.get(id).idx] = k;
+            }
+            k++;
+        }
+        for (int i = 0; i < g.length; i++) {
+            for (int j = 0; j < g.length; j++) {
+                blocked[i][j] = i != j && (g[i] < 0 || g[i] != g[j]);
+            }
+        }
+    }
+
+    /** Blocks messages from {@code from} to {@code to} (one direction). */
+    public void block(String from, String to) {
+        blocked[byId.get(from).idx][byId.get(to).idx] = true;
+    }
+
+    public void tick(String id) {
+        SimNode n = byId.get(id);
+        if (n.up) {
+            n.raft.tick();
+            afterInput(n, false);
+        }
+    }
+
+    public void tickAll() {
+        for (SimNode n : nodes) {
+            if (n.up) {
+                n.raft.tick();
+                afterInput(n, false);
+            }
+        }
+    }
+
+    /** Delivers every message in flight, and whatever that causes, in FIFO order until the network is quiet. */
+    public void deliverAll() {
+        int rounds = 0;
+        while (!network.isEmpty()) {
+            List<Message> batch = new ArrayList<>(network);
+            network.clear();
+            for (Message m : batch) {
+                deliver(m, false);
+            }
+            if (++rounds > 100_000) {
+                throw new SafetyViolation("the network never quiets down");
+            }
+        }
+        checker.afterStep();
+    }
+
+    /** {@code ticks} rounds of: tick every node, deliver everything. */
+    public void runTicks(int ticks) {
+        for (int t = 0; t < ticks; t++) {
+            tickAll();
+            deliverAll();
+        }
+    }
+
+    /** Runs tick rounds until {@code done} holds; returns the rounds used, or fails after {@code maxTicks}. */
+    public int runUntil(BooleanSupplier done, int maxTicks, String what) {
+        for (int t = 0; t <= maxTicks; t++) {
+            if (done.getAsBoolean()) {
+                return t;
+            }
+            tickAll();
+            deliverAll();
+        }
+        throw new SafetyViolation("liveness: " + what + " not reached within " + maxTicks + " ticks; " + describeCluster());
+    }
+
+    /** The up node that is leader in the highest term, or null. */
+    public String leader() {
+        SimNode best = null;
+        for (SimNode n : nodes) {
+            if (n.up && n.raft.role() == Role.LEADER && (best == null || n.raft.term() > best.raft.term())) {
+                best = n;
+            }
+        }
+        return best == null ? null : best.id;
+    }
+
+    /** A leader that every up node agrees on (same term, same leader), or null. */
+    public String stableLeader() {
+        String l = leader();
+        if (l == null) {
+            return null;
+        }
+        long term = byId.get(l).raft.term();
+        for (SimNode n : nodes) {
+            if (n.up && (n.raft.term() != term || !l.equals(n.raft.leader()))) {
+                return null;
+            }
+        }
+        return l;
+    }
+
+    /** Proposes {@code put key value} at {@code id} outside the client history; handles the Ready. */
+    public Entry propose(String id, String key, String value) {
+        SimNode n = byId.get(id);
+        Entry e = n.raft.propose(EntryType.COMMAND, KvCommand.put(key, value));
+        afterInput(n, false);
+        return e;
+    }
+
+    /** Issues a ReadIndex request at {@code id}; its ReadState shows up in {@link SimNode#readStates}. */
+    public void readIndex(String id, long requestId) {
+        SimNode n = byId.get(id);
+        n.raft.readIndex(requestId);
+        afterInput(n, false);
+    }
+
+    /** Steps a hand-made message into a node (targeted tests) and handles the Ready. */
+    public void inject(Message m) {
+        deliver(m, false);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Whole runs
+
+    /**
+     * After the chaos: heal the network, restart every node, then require (within {@code maxTicks} tick rounds, no
+     * faults) a leader everyone agrees on and a fresh client write applied on every node. Returns the ticks used.
+     */
+    public int stabilize(int maxTicks) {
+        chaos = false;
+        heal();
+        releaseDelayed(true); // stale messages still arrive after the heal
+        for (SimNode n : nodes) {
+            if (!n.up) {
+                restart(n, rnd.nextBoolean());
+            }
+        }
+        for (SimNode n : nodes) {
+            if (n.dirty) {
+                handleReady(n, false);
+            }
+        }
+        Client c = new Client(clients.size());
+        clients.add(c);
+        Entry target = null;
+        History.Op op = null;
+        SimNode proposer = null;
+        for (int t = 0; t <= maxTicks; t++) {
+            if (target != null && op.status == History.Status.OK && allApplied(target)) {
+                checkConverged();
+                if (tracing) {
+                    trace("write applied everywhere after " + t + " ticks: " + describeCluster());
+                }
+                return t + finalRead(c, maxTicks - t);
+            }
+            String l = stableLeader();
+            boolean needWrite = target == null
+                    || op.status == History.Status.UNKNOWN || op.status == History.Status.FAILED
+                    || (op.status == History.Status.PENDING && (!proposer.up || proposer.raft.role() != Role.LEADER));
+            if (l != null && needWrite) {
+                abandon(c, c.op);
+                proposer = byId.get(l);
+                target = clientWrite(c, proposer, "k0");
+                op = c.op;
+                afterInput(proposer, false);
+            }
+            tickAll();
+            deliverAll();
+        }
+        throw new SafetyViolation("liveness violated: no leader committed a new write on every node within " + maxTicks
+                + " ticks after healing; " + describeCluster());
+    }
+
+    /** A linearizable read at the leader must complete too (ReadIndex liveness). Returns the ticks used. */
+    private int finalRead(Client c, int maxTicks) {
+        History.Op read = null;
+        for (int t = 0; t <= maxTicks; t++) {
+            if (read != null && read.status == History.Status.OK) {
+                if (tracing) {
+                    trace("final read done after " + t + " more ticks: " + read);
+                }
+                return t;
+            }
+            String l = stableLeader();
+            if (c.op == null && l != null) {
+                SimNode n = byId.get(l);
+                read = clientRead(c, n, "k0");
+                afterInput(n, false);
+                continue;
+            }
+            tickAll();
+            deliverAll();
+        }
+        throw new SafetyViolation("liveness violated: a ReadIndex read at a stable leader did not complete within " + maxTicks
+                + " ticks; " + describeCluster());
+    }
+
+    private boolean allApplied(Entry e) {
+        if (checker.committed.size() < e.index() || !checker.committed.get((int) e.index() - 1).equals(e)) {
+            return false;
+        }
+        for (SimNode n : nodes) {
+            if (!n.up || n.applied < e.index()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void checkConverged() {
+        for (SimNode n : nodes) {
+            if (n.applied != nodes.get(0).applied) {
+                return; // still applying: the state machines are compared at equal applied indexes only
+            }
+        }
+        for (SimNode n : nodes) {
+            if (!n.kv.equals(nodes.get(0).kv)) {
+                throw new SafetyViolation("state machines diverged at applied index " + n.applied + ": " + nodes.get(0).id + "="
+                        + nodes.get(0).kv + " " + n.id + "=" + n.kv);
+            }
+        }
+    }
+
+    /** End-of-run checks: full log comparison and linearizability of the client history. */
+    public LinearizabilityChecker.Result finish() {
+        for (Client c : clients) {
+            abandon(c, c.op);
+        }
+        checker.fullCheck();
+        LinearizabilityChecker.Result r = new LinearizabilityChecker().check(history.forChecker());
+        if (!r.ok()) {
+            throw new SafetyViolation("linearizability violated: " + r);
+        }
+        return r;
+    }
+}
