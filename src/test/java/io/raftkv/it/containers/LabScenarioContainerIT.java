@@ -99,10 +99,13 @@ class LabScenarioContainerIT {
             long target = longField(cluster.status(leader4).orElseThrow(), "commitIndex");
             long restartAt = System.nanoTime();
             cluster.restart(follower);
+            long upAt = System.nanoTime();
             await(follower + " catching up to " + target, Duration.ofSeconds(120), () -> cluster.status(follower)
                     .filter(s -> longField(s, "lastApplied") >= target));
-            Figures.record("catch-up of 10,000 entries by a restarted follower (start -> applied)",
-                    (System.nanoTime() - restartAt) / 1_000_000 + " ms");
+            long doneAt = System.nanoTime();
+            Figures.record("catch-up of 10,000 entries by a restarted follower",
+                    (doneAt - upAt) / 1_000_000 + " ms after it answered HTTP (" + (doneAt - restartAt) / 1_000_000
+                            + " ms from docker start)");
             assertEquals(Optional.of("v-9999"), cluster.staleGet(follower, "bulk/9999"));
         }
     }
