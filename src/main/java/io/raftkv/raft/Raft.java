@@ -60,7 +60,6 @@ public final class Raft {
     /** Leader only: nextIndex/matchIndex per voter, this node included (its matchIndex = its persisted log). */
     private final Map<String, Progress> progress = new LinkedHashMap<>();
     private boolean appendPending;
-    private boolean commitBroadcastPending;
 
     // ReadIndex (dissertation 6.4).
     private long readContext;
@@ -225,7 +224,6 @@ public final class Raft {
         votes.clear();
         progress.clear();
         appendPending = false;
-        commitBroadcastPending = false;
         failPendingReads();
     }
 
@@ -462,8 +460,11 @@ public final class Raft {
         if (pr.state() == Progress.State.PROBE && m.index() >= pr.matchIndex) {
             pr.becomeReplicate(); // the probe found where our logs agree: start pipelining
         }
-        if (advanced && maybeCommit()) {
-            commitBroadcastPending = true;
+        if (advanced) {
+            // Followers learn a new commit index from the next AppendEntries or heartbeat (at most a heartbeat
+            // interval later) rather than from an extra message per commit: on the write path, that message would
+            // queue ahead of the next AppendEntries on each peer's connection.
+            maybeCommit();
         }
         while (sendAppend(m.from(), false)) {
             // fill the pipeline
@@ -638,16 +639,13 @@ public final class Raft {
     /** Sends what inputs since the last Ready have batched up: appends for new proposals, read confirmations. */
     private void flush() {
         if (role == Role.LEADER) {
-            if (commitBroadcastPending) {
-                broadcastAppend(true);
-            } else if (appendPending) {
+            if (appendPending) {
                 broadcastAppend(false);
             }
             if (readRoundPending) {
                 broadcastHeartbeat(readContext);
             }
         }
-        commitBroadcastPending = false;
         appendPending = false;
         readRoundPending = false;
     }
@@ -695,8 +693,8 @@ public final class Raft {
             Entry last = rd.entries().get(rd.entries().size() - 1);
             log.stableTo(last.index(), last.term());
             Progress self = progress.get(id);
-            if (role == Role.LEADER && self != null && self.maybeUpdate(log.stableLastIndex()) && maybeCommit()) {
-                commitBroadcastPending = true;
+            if (role == Role.LEADER && self != null && self.maybeUpdate(log.stableLastIndex())) {
+                maybeCommit();
             }
         }
         if (!rd.committedEntries().isEmpty()) {
