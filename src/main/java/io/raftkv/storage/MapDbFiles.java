@@ -54,7 +54,9 @@ public final class MapDbFiles {
             }
         }
         try {
-            return DBMaker.fileDB(file.toFile()).transactionEnable().make();
+            // FileChannel I/O: the default RandomAccessFile volume turns every long it writes into single-byte write
+            // calls (about 75 write + 7 ftruncate system calls per commit here, against 32 pwrites).
+            return DBMaker.fileDB(file.toFile()).fileChannelEnable().transactionEnable().make();
         } catch (DBException.FileLocked e) {
             throw new StorageException("cannot open " + file + ": it is locked, already open in this process or in"
                     + " another one (is another node using data directory " + dataDir.toAbsolutePath() + "?)", e);
