@@ -15,7 +15,7 @@ NATIVE_ARGS ?= $(if $(GRAALVM_HOME),,-Dquarkus.native.container-build=true)
 
 export IMAGE BASE_JVM BASE_NATIVE
 
-.PHONY: help build test run stop demo docker-engine base-images image native \
+.PHONY: help build test run stop demo bench docker-engine base-images image native \
         cluster-up cluster-down cluster-logs cluster-status clean
 
 help: ## list the targets
@@ -61,6 +61,9 @@ cluster-logs: ## show the Docker cluster's logs (FOLLOW=1 to follow, TAIL=n line
 
 cluster-status: ## show the Docker cluster's containers and each node's /v1/status
 	scripts/cluster-docker.sh status
+
+bench: ## raftkv vs etcd 3.4 on this machine, same workloads (bench/run.sh; QUICK=1 for a 2-minute smoke run)
+	bash bench/run.sh $(if $(QUICK),--quick,)
 
 clean: ## remove build output (target/)
 	$(MVN) -q clean
