@@ -13,6 +13,7 @@
 #
 # Environment (all optional):
 #   BENCH_RUNS=3 BENCH_DURATION=10 (s; 7 when the native executable also runs) BENCH_WARMUP=2 (s per workload)
+#   BENCH_SYSTEM_WARMUP=30 (s of mixed load per system once, before the first workload: JIT warm-up)
 #   BENCH_FAILOVERS=5  BENCH_KEYS=10000  BENCH_VALUE_BYTES=256  BENCH_LEADER_TIMEOUT=60 (s)
 #   BENCH_TMPDIR=/var/tmp (parent of the data dirs: keep it on a real disk, not tmpfs)  BENCH_KEEP=1 (keep data+logs)
 #   BENCH_NATIVE=0 (skip the native executable) or =path (another executable to run as raftkv-native)
@@ -36,8 +37,10 @@ for arg in "$@"; do
 done
 if ((QUICK)); then
   RUNS=${BENCH_RUNS:-1} DURATION=${BENCH_DURATION:-3} WARMUP=${BENCH_WARMUP:-0} FAILOVERS=${BENCH_FAILOVERS:-2}
+  SYSTEM_WARMUP=${BENCH_SYSTEM_WARMUP:-0}
 else
   RUNS=${BENCH_RUNS:-3} DURATION=${BENCH_DURATION:-} WARMUP=${BENCH_WARMUP:-2} FAILOVERS=${BENCH_FAILOVERS:-5}
+  SYSTEM_WARMUP=${BENCH_SYSTEM_WARMUP:-30}
 fi
 KEYS=${BENCH_KEYS:-10000}
 VALUE_BYTES=${BENCH_VALUE_BYTES:-256}
@@ -351,6 +354,15 @@ LOAD_BEFORE_WORKLOADS=$(cut -d' ' -f1-3 /proc/loadavg)
 LOG_MARK=()   # raftkv log line counts when the workloads start, to scan what they logged
 for sys in "${SYSTEMS[@]}"; do for n in "${NODES[@]}"; do LOG_MARK+=("$sys/$n=$(wc -l <"$(log_file "$sys" "$n")")"); done; done
 
+# A JIT needs tens of seconds of load to compile the hot paths: give every system the same mixed warm-up once, so
+# the first rows measure steady state rather than a cold JVM (BENCH_SYSTEM_WARMUP=0 skips it).
+if ((SYSTEM_WARMUP > 0)); then
+  for sys in "${SYSTEMS[@]}"; do
+    progress "$sys: warm-up, ${SYSTEM_WARMUP} s of the 90/10 mix at 16 connections"
+    check_leader "$sys" "warm-up" "" && run_wrk "$sys" mix 16 "$SYSTEM_WARMUP" "$TMP/logs/wrk-system-warmup-$sys.out" >/dev/null || true
+  done
+fi
+
 row_no=0
 for row in "${ROWS[@]}"; do
   IFS='|' read -r id label op conns <<<"$row"
@@ -472,7 +484,7 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
   echo "- raftkv: commit $commit, $(java -version 2>&1 | head -1)${NATIVE:+, native executable $(basename "$NATIVE")}"
   echo "- etcd: $(etcd --version 2>/dev/null | head -1 | sed 's/etcd Version: //') (defaults: heartbeat 100 ms, election 1000 ms); load: $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
   echo "- workload: $KEYS keys, $VALUE_BYTES-byte values, random keys, wrk + bench/kv.lua on the leader, 1 wrk thread for 1 connection else 2;" \
-       "$RUNS run(s) x $DURATION s per row and system, alternating$( ((WARMUP)) && echo ", after a $WARMUP s warm-up"); medians of the runs"
+       "$RUNS run(s) x $DURATION s per row and system, alternating$( ((WARMUP)) && echo ", after a $WARMUP s warm-up")$( ((SYSTEM_WARMUP)) && echo "; each system first warmed up with ${SYSTEM_WARMUP} s of the 90/10 mix"); medians of the runs"
   echo
   printf '| workload |'
   for sys in "${SYSTEMS[@]}"; do printf ' %s ops/s | p50 | p99 |' "$sys"; done
