@@ -33,7 +33,7 @@ run: ## start a 3-node cluster of local JVMs on ports 8001-8003 (scripts/cluster
 stop: ## stop the local cluster started by `make run`
 	bash scripts/cluster-local.sh stop
 
-demo: ## walk through the cluster: writes, reads, leader failover (scripts/demo.sh)
+demo: ## the Raft lab, narrated and checked against the local cluster: replicate, SIGKILL the leader, re-elect, catch up
 	bash scripts/demo.sh
 
 docker-engine: ## make sure a Docker engine runs (installs and starts dockerd when root and needed)
