@@ -420,12 +420,49 @@ public final class RaftNode implements AutoCloseable {
         }
     }
 
+    /**
+     * A leader that is shutting down hands leadership to its most up-to-date follower first, so clients see a new
+     * leader within a round trip or two instead of waiting out an election timeout. Best effort, bounded by an
+     * election timeout.
+     */
+    private void handOverLeadership() {
+        if (role != Role.LEADER || settings.members().size() < 2 || !loop.isAlive()) {
+            return;
+        }
+        CompletableFuture<String> started = new CompletableFuture<>();
+        inbox.add(() -> {
+            String target = null;
+            long best = -1;
+            for (var e : raft.status().peers().entrySet()) {
+                if (e.getValue().recentActive() && e.getValue().matchIndex() > best) {
+                    best = e.getValue().matchIndex();
+                    target = e.getKey();
+                }
+            }
+            started.complete(target != null && raft.transferLeadership(target) ? target : null);
+        });
+        try {
+            String target = started.get(1, TimeUnit.SECONDS);
+            if (target == null) {
+                return;
+            }
+            events.log("shutting down: handing leadership to " + target);
+            long deadline = System.nanoTime() + settings.tick().toNanos() * settings.electionTicks();
+            while (role == Role.LEADER && System.nanoTime() < deadline) {
+                Thread.sleep(5); // the loop thread does the work; this only waits for its outcome
+            }
+        } catch (Exception e) {
+            LOG.log(Level.FINE, "leadership hand-over skipped", e);
+        }
+    }
+
     /** Stops the loop, makes applied state durable and closes the adapters. */
     @Override
     public void close() {
         if (!running && !loop.isAlive()) {
             return;
         }
+        handOverLeadership();
         ticker.shutdownNow();
         CompletableFuture<Void> stopped = new CompletableFuture<>();
         inbox.add(() -> {

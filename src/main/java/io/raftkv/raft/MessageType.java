@@ -13,7 +13,9 @@ public enum MessageType {
     APPEND_RESPONSE(6, false),
     /** AppendEntries without a consistency check: leader liveness, commit index, ReadIndex confirmation. */
     HEARTBEAT(7, true),
-    HEARTBEAT_RESPONSE(8, false);
+    HEARTBEAT_RESPONSE(8, false),
+    /** Leadership transfer: the leader tells an up-to-date follower to start an election now (thesis 3.10). */
+    TIMEOUT_NOW(9, true);
 
     public final int code;
     public final boolean request;

@@ -6,6 +6,7 @@ import static io.raftkv.raft.MessageType.HEARTBEAT;
 import static io.raftkv.raft.MessageType.HEARTBEAT_RESPONSE;
 import static io.raftkv.raft.MessageType.PRE_VOTE;
 import static io.raftkv.raft.MessageType.PRE_VOTE_RESPONSE;
+import static io.raftkv.raft.MessageType.TIMEOUT_NOW;
 import static io.raftkv.raft.MessageType.VOTE;
 import static io.raftkv.raft.MessageType.VOTE_RESPONSE;
 
@@ -35,6 +36,9 @@ public final class Raft {
 
     private enum VoteResult { PENDING, WON, LOST }
 
+    /** Marks a RequestVote sent on a leader's TIMEOUT_NOW: voters let it through their CheckQuorum lease. */
+    static final long TRANSFER_CAMPAIGN = 1;
+
     private record PendingRead(long requestId, long index, long context) {
     }
 
@@ -60,6 +64,8 @@ public final class Raft {
     /** Leader only: nextIndex/matchIndex per voter, this node included (its matchIndex = its persisted log). */
     private final Map<String, Progress> progress = new LinkedHashMap<>();
     private boolean appendPending;
+    /** Leader only: the follower leadership is being handed to, or null. */
+    private String leadTransferee;
 
     // ReadIndex (dissertation 6.4).
     private long readContext;
@@ -109,8 +115,8 @@ public final class Raft {
      * node is not the leader.
      */
     public Entry propose(EntryType type, byte[] data) {
-        if (role != Role.LEADER) {
-            return null;
+        if (role != Role.LEADER || leadTransferee != null) {
+            return null; // not the leader, or handing leadership over: the client retries at the next leader
         }
         Entry e = new Entry(term, log.lastIndex() + 1, type, data);
         log.append(List.of(e));
@@ -141,7 +147,8 @@ public final class Raft {
             return;
         }
         if (m.term() > term) {
-            if ((m.type() == VOTE || m.type() == PRE_VOTE) && inLease()) {
+            boolean transfer = m.type() == VOTE && m.context() == TRANSFER_CAMPAIGN;
+            if ((m.type() == VOTE || m.type() == PRE_VOTE) && inLease() && !transfer) {
                 // We hear from a live leader: a vote request now comes from a disruptive node. Ignore it.
                 return;
             }
@@ -224,6 +231,7 @@ public final class Raft {
         votes.clear();
         progress.clear();
         appendPending = false;
+        leadTransferee = null;
         failPendingReads();
     }
 
@@ -242,6 +250,12 @@ public final class Raft {
                 electionElapsed = 0;
                 leader = m.from();
                 handleHeartbeat(m);
+            }
+            case TIMEOUT_NOW -> {
+                // Our leader hands over: campaign at once, without PreVote (the leader vouches for our log).
+                if (m.from().equals(leader)) {
+                    campaign(false, true);
+                }
             }
             default -> {
                 // Responses addressed to a former role: nothing to do.
@@ -267,7 +281,7 @@ public final class Raft {
                 switch (poll(m.from(), !m.reject())) {
                     case WON -> {
                         if (role == Role.PRE_CANDIDATE) {
-                            campaign(false);
+                            campaign(false, false);
                         } else {
                             becomeLeader();
                         }
@@ -299,7 +313,7 @@ public final class Raft {
         electionElapsed++;
         if (electionElapsed >= randomizedElectionTimeout) {
             electionElapsed = 0;
-            campaign(config.preVote());
+            campaign(config.preVote(), false);
         }
     }
 
@@ -308,7 +322,7 @@ public final class Raft {
         return config.checkQuorum() && leader != null && electionElapsed < config.electionTick();
     }
 
-    private void campaign(boolean preVote) {
+    private void campaign(boolean preVote, boolean transfer) {
         MessageType type;
         long voteTerm;
         if (preVote) {
@@ -323,7 +337,7 @@ public final class Raft {
         if (poll(id, true) == VoteResult.WON) {
             // A single-node cluster.
             if (preVote) {
-                campaign(false);
+                campaign(false, false);
             } else {
                 becomeLeader();
             }
@@ -332,7 +346,8 @@ public final class Raft {
         long lastIndex = log.lastIndex();
         long lastTerm = log.lastTerm();
         for (String peer : peers) {
-            send(Message.builder(type, id, peer, voteTerm).index(lastIndex).logTerm(lastTerm));
+            send(Message.builder(type, id, peer, voteTerm).index(lastIndex).logTerm(lastTerm)
+                    .context(transfer ? TRANSFER_CAMPAIGN : 0));
         }
     }
 
@@ -418,6 +433,7 @@ public final class Raft {
         electionElapsed++;
         if (electionElapsed >= config.electionTick()) {
             electionElapsed = 0;
+            leadTransferee = null; // a transfer gets one election timeout; then this leader serves again
             if (config.checkQuorum()) {
                 if (!quorumActive()) {
                     // Cut off from a majority: stop acting as leader (no client is served by a stale leader).
@@ -469,6 +485,37 @@ public final class Raft {
         while (sendAppend(m.from(), false)) {
             // fill the pipeline
         }
+        if (m.from().equals(leadTransferee) && pr.matchIndex == log.lastIndex()) {
+            send(Message.builder(TIMEOUT_NOW, id, m.from(), term));
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Leadership transfer (thesis 3.10)
+
+    /**
+     * Hands leadership to {@code target}: stop taking proposals, bring its log up to date, then tell it to campaign
+     * at once. Returns false if this node is not the leader or {@code target} is not another voter. If the target has
+     * not taken over within an election timeout, this node resumes as leader.
+     */
+    public boolean transferLeadership(String target) {
+        if (role != Role.LEADER || target == null || target.equals(id) || !voters.contains(target)) {
+            return false;
+        }
+        leadTransferee = target;
+        electionElapsed = 0;
+        Progress pr = progress.get(target);
+        if (pr.matchIndex == log.lastIndex()) {
+            send(Message.builder(TIMEOUT_NOW, id, target, term));
+        } else {
+            sendAppend(target, true);
+        }
+        return true;
+    }
+
+    /** The follower leadership is being handed to, or null. */
+    public String leadTransferee() {
+        return leadTransferee;
     }
 
     private void handleHeartbeatResponse(Message m) {

@@ -1069,6 +1069,14 @@ public final class Simulation {
         return e;
     }
 
+    /** Asks leader {@code id} to hand leadership to {@code target}; handles the Ready. */
+    public boolean transferLeadership(String id, String target) {
+        SimNode n = byId.get(id);
+        boolean started = n.raft.transferLeadership(target);
+        afterInput(n, false);
+        return started;
+    }
+
     /** Issues a ReadIndex request at {@code id}; its ReadState shows up in {@link SimNode#readStates}. */
     public void readIndex(String id, long requestId) {
         SimNode n = byId.get(id);
