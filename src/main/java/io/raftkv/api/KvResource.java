@@ -177,6 +177,11 @@ public class KvResource {
     }
 
     private Response notLeader(String leaderId, UriInfo uri) {
+        return toLeader(server, leaderId, uri, "this node is a follower; the leader is " + leaderId);
+    }
+
+    /** 307 to the same path and query on the leader, or 503 with Retry-After while no other leader is known. */
+    static Response toLeader(RaftkvServer server, String leaderId, UriInfo uri, String detail) {
         URI leaderUrl = leaderId == null ? null : server.members().get(leaderId);
         if (leaderUrl == null || leaderId.equals(server.nodeId())) {
             return Problem.builder(503, "Service Unavailable", "no leader is known yet; retry shortly", null)
@@ -184,7 +189,7 @@ public class KvResource {
         }
         URI request = uri.getRequestUri();
         String target = leaderUrl.toString() + request.getRawPath() + (request.getRawQuery() == null ? "" : "?" + request.getRawQuery());
-        return Problem.builder(307, "Temporary Redirect", "this node is a follower; the leader is " + leaderId,
+        return Problem.builder(307, "Temporary Redirect", detail,
                 Map.of("leader", leaderId, "leaderUrl", leaderUrl.toString())).location(URI.create(target)).build();
     }
 

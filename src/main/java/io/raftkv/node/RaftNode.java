@@ -421,6 +421,58 @@ public final class RaftNode implements AutoCloseable {
     }
 
     /**
+     * Hands leadership to {@code target} (null: the most up-to-date live follower). Completes with the new leader's id
+     * once this node has stepped down to it; fails with {@link NotLeaderException} if this node is not the leader, with
+     * IllegalArgumentException for an unknown or unusable target, and with a timeout if the target has not taken over
+     * within an election timeout (this node then leads again).
+     */
+    public CompletableFuture<String> transferLeadership(String target) {
+        CompletableFuture<String> started = new CompletableFuture<>();
+        submit(started, () -> {
+            if (raft.role() != Role.LEADER) {
+                started.completeExceptionally(new NotLeaderException(raft.leader()));
+                return;
+            }
+            String to = target == null ? mostUpToDateFollower() : target;
+            if (to == null || !raft.transferLeadership(to)) {
+                started.completeExceptionally(new IllegalArgumentException(to == null
+                        ? "no live follower to hand leadership to" : "cannot hand leadership to '" + to + "': not another member"));
+                return;
+            }
+            events.log("handing leadership to " + to + " (operator request)");
+            started.complete(to);
+        });
+        long timeoutMs = settings.tick().toMillis() * settings.electionTicks() + 500;
+        return started.thenCompose(to -> {
+            CompletableFuture<String> done = new CompletableFuture<>();
+            long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
+            ticker.scheduleWithFixedDelay(() -> {
+                if (done.isDone()) {
+                    throw new IllegalStateException("finished"); // cancels this repetition
+                }
+                if (to.equals(leaderId) && role != Role.LEADER) {
+                    done.complete(to);
+                } else if (System.nanoTime() > deadline) {
+                    done.completeExceptionally(new java.util.concurrent.TimeoutException(to + " did not take over"));
+                }
+            }, 5, 5, TimeUnit.MILLISECONDS);
+            return done;
+        });
+    }
+
+    private String mostUpToDateFollower() {
+        String target = null;
+        long best = -1;
+        for (var e : raft.status().peers().entrySet()) {
+            if (e.getValue().recentActive() && e.getValue().matchIndex() > best) {
+                best = e.getValue().matchIndex();
+                target = e.getKey();
+            }
+        }
+        return target;
+    }
+
+    /**
      * A leader that is shutting down hands leadership to its most up-to-date follower first, so clients see a new
      * leader within a round trip or two instead of waiting out an election timeout. Best effort, bounded by an
      * election timeout.
@@ -431,14 +483,7 @@ public final class RaftNode implements AutoCloseable {
         }
         CompletableFuture<String> started = new CompletableFuture<>();
         inbox.add(() -> {
-            String target = null;
-            long best = -1;
-            for (var e : raft.status().peers().entrySet()) {
-                if (e.getValue().recentActive() && e.getValue().matchIndex() > best) {
-                    best = e.getValue().matchIndex();
-                    target = e.getKey();
-                }
-            }
+            String target = mostUpToDateFollower();
             started.complete(target != null && raft.transferLeadership(target) ? target : null);
         });
         try {

@@ -172,4 +172,15 @@ class KvApiTest {
         given().get("/q/health/ready").then().statusCode(200).body("checks[0].data.leader", equalTo("node1"));
         given().get("/q/metrics").then().statusCode(200).body(containsString("raftkv_term"));
     }
+
+    @Test
+    void leadershipTransferNeedsAnotherMember() {
+        given().queryParam("to", "nobody").post("/v1/leader/transfer").then().statusCode(400)
+                .contentType("application/problem+json");
+        // A single-node cluster has no one to hand over to.
+        given().post("/v1/leader/transfer").then().statusCode(409).contentType("application/problem+json");
+        given().queryParam("to", "node1").post("/v1/leader/transfer").then().statusCode(409);
+        given().get("/v1/status").then().statusCode(200).body("role", equalTo("leader"));
+        given().body("still").put("/v1/kv/" + prefix + "after-transfer").then().statusCode(200);
+    }
 }

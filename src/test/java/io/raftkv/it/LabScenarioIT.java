@@ -78,6 +78,15 @@ class LabScenarioIT {
                 assertEquals(Optional.of("one"), cluster.staleGet(id, "lab/x"));
             }
             assertEquals(200, cluster.putAtLeader(leader3, "lab/z", "three", WAIT).statusCode());
+
+            // An operator moves leadership to a chosen follower.
+            String current = await("a leader", WAIT, () -> cluster.leaderAmong(cluster.ids()));
+            String chosen = cluster.ids().stream().filter(id -> !id.equals(current)).findFirst().orElseThrow();
+            var moved = cluster.post(current, "/v1/leader/transfer?to=" + chosen);
+            assertEquals(200, moved.statusCode(), moved.body());
+            assertEquals(chosen, field(moved.body(), "to"));
+            await(chosen + " leading", WAIT, () -> cluster.leaderAmong(cluster.ids()).filter(chosen::equals));
+            assertTrue(Files.readString(cluster.dataDir(current).resolve("events.log")).contains("handing leadership to " + chosen));
         }
     }
 

@@ -15,8 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * A raftkv cluster of real JVM processes started from the packaged application (target/quarkus-app), each on a free
@@ -120,6 +118,11 @@ final class ProcessCluster implements AutoCloseable {
                 .PUT(HttpRequest.BodyPublishers.ofString(value)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    HttpResponse<String> post(String id, String pathAndQuery) throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(url(id) + pathAndQuery)).timeout(Duration.ofSeconds(10))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     /**
      * A PUT as a careful client does it: a refusal without effect (503: no leader yet, or the slot was lost to a leader
      * change; 307: not the leader any more) is retried at whichever node leads now, until {@code timeout}.
@@ -147,25 +150,11 @@ final class ProcessCluster implements AutoCloseable {
     }
 
     static String field(String json, String name) {
-        Matcher m = Pattern.compile("\"" + name + "\":(\"([^\"]*)\"|(-?\\d+)|null)").matcher(json);
-        if (!m.find()) {
-            return null;
-        }
-        return m.group(2) != null ? m.group(2) : m.group(3);
+        return io.raftkv.it.Waits.field(json, name);
     }
 
     static <T> T await(String what, Duration timeout, Supplier<Optional<T>> probe) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (true) {
-            Optional<T> v = probe.get();
-            if (v.isPresent()) {
-                return v.get();
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for " + what);
-            }
-            Thread.sleep(25);
-        }
+        return io.raftkv.it.Waits.await(what, timeout, probe);
     }
 
     private static int freePort() throws IOException {

@@ -25,8 +25,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Supplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * A raftkv cluster of real containers from the locally built image (system property {@code it.image}, default
@@ -192,11 +190,7 @@ final class ContainerCluster implements AutoCloseable {
     }
 
     static String field(String json, String name) {
-        Matcher m = Pattern.compile("\"" + name + "\":(\"([^\"]*)\"|(-?\\d+)|null|true|false)").matcher(json);
-        if (!m.find()) {
-            return null;
-        }
-        return m.group(2) != null ? m.group(2) : m.group(3) != null ? m.group(3) : m.group(1);
+        return io.raftkv.it.Waits.field(json, name);
     }
 
     static long longField(String json, String name) {
@@ -204,17 +198,7 @@ final class ContainerCluster implements AutoCloseable {
     }
 
     static <T> T await(String what, Duration timeout, Supplier<Optional<T>> probe) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (true) {
-            Optional<T> v = probe.get();
-            if (v.isPresent()) {
-                return v.get();
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for " + what);
-            }
-            Thread.sleep(20);
-        }
+        return io.raftkv.it.Waits.await(what, timeout, probe);
     }
 
     @Override

@@ -1,0 +1,66 @@
+package io.raftkv.api;
+
+import io.raftkv.node.NotLeaderException;
+import io.raftkv.node.RaftNode;
+import io.raftkv.raft.Role;
+import io.raftkv.server.RaftkvServer;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
+
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+
+/** POST /v1/leader/transfer[?to=nodeId]: operators move leadership, e.g. off a node about to be serviced. */
+@Path("/v1/leader/transfer")
+public class LeaderResource {
+
+    @Inject
+    RaftkvServer server;
+
+    @POST
+    @Produces(MediaType.APPLICATION_JSON)
+    public CompletionStage<Response> transfer(@QueryParam("to") String to, @Context UriInfo uri) {
+        RaftNode node = server.node();
+        if (node == null) {
+            return CompletableFuture.completedFuture(Problem.builder(503, "Service Unavailable", "the node is starting or stopping", null)
+                    .header("Retry-After", "1").build());
+        }
+        if (to != null && !server.members().containsKey(to)) {
+            throw ProblemException.badRequest("'" + to + "' is not a member: " + server.members().keySet());
+        }
+        if (node.role() != Role.LEADER) {
+            return CompletableFuture.completedFuture(redirect(node.leaderId(), uri));
+        }
+        String from = server.nodeId();
+        return node.transferLeadership(to).handle((newLeader, err) -> {
+            if (err == null) {
+                return Response.ok(Map.of("from", from, "to", newLeader, "term", node.term())).build();
+            }
+            Throwable e = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+            if (e instanceof NotLeaderException nl) {
+                return redirect(nl.leaderId(), uri);
+            }
+            if (e instanceof IllegalArgumentException) {
+                return Problem.of(409, "Conflict", e.getMessage());
+            }
+            if (e instanceof TimeoutException) {
+                return Problem.of(504, "Gateway Timeout", e.getMessage() + " within an election timeout; " + from + " leads again");
+            }
+            return Problem.of(503, "Service Unavailable", String.valueOf(e.getMessage()));
+        });
+    }
+
+    private Response redirect(String leaderId, UriInfo uri) {
+        return KvResource.toLeader(server, leaderId, uri, "only the leader transfers leadership; the leader is " + leaderId);
+    }
+}
