@@ -65,18 +65,7 @@ public final class KvStateMachine implements StateMachine {
 
     /** Opens (creating it if needed) the state machine of the node whose data directory is {@code dataDir}. */
     public static KvStateMachine open(Path dataDir) {
-        DB db = MapDbFiles.open(dataDir, FILE_NAME);
-        Path file = dataDir.resolve(FILE_NAME).toAbsolutePath();
-        try {
-            return new KvStateMachine(dataDir, file, db);
-        } catch (StorageException e) {
-            closeQuietly(db);
-            throw e;
-        } catch (RuntimeException | AssertionError e) {
-            closeQuietly(db);
-            throw new StorageException("cannot read KV store " + file + ": " + MapDbFiles.describe(e)
-                    + "; the file was left as it is", e);
-        }
+        return MapDbFiles.openStore(dataDir, FILE_NAME, "KV store", (file, db) -> new KvStateMachine(dataDir, file, db));
     }
 
     private KvStateMachine(Path dataDir, Path file, DB db) {
@@ -384,14 +373,6 @@ public final class KvStateMachine implements StateMachine {
             return new Stored(version, createIndex, r.readRaw(r.remaining(), "value"));
         } catch (IllegalArgumentException e) {
             throw corrupt("the value of key '" + key + "' is damaged (" + e.getMessage() + ")");
-        }
-    }
-
-    private static void closeQuietly(DB db) {
-        try {
-            db.close();
-        } catch (RuntimeException | Error ignored) {
-            // already failing
         }
     }
 }

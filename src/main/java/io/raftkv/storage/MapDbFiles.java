@@ -66,6 +66,40 @@ public final class MapDbFiles {
         }
     }
 
+    /** Builds a store object on an opened MapDB file: reads or initializes its collections. */
+    @FunctionalInterface
+    public interface StoreReader<T> {
+        T read(Path file, DB db);
+    }
+
+    /**
+     * Opens {@code dataDir/fileName} (see {@link #open}) and hands it to {@code reader}. If reading fails, the file is
+     * closed and the failure reported as a {@link StorageException} naming {@code what} and the file; the file is
+     * left as it is.
+     */
+    public static <T> T openStore(Path dataDir, String fileName, String what, StoreReader<T> reader) {
+        DB db = open(dataDir, fileName);
+        Path file = dataDir.resolve(fileName).toAbsolutePath();
+        try {
+            return reader.read(file, db);
+        } catch (StorageException e) {
+            closeQuietly(db);
+            throw e;
+        } catch (RuntimeException | AssertionError e) {
+            closeQuietly(db);
+            throw new StorageException("cannot read " + what + " " + file + ": " + describe(e)
+                    + "; the file was left as it is", e);
+        }
+    }
+
+    private static void closeQuietly(DB db) {
+        try {
+            db.close();
+        } catch (RuntimeException | Error ignored) {
+            // already failing
+        }
+    }
+
     /** Total size of {@code dataDir/fileName} and its write-ahead log files, in bytes. */
     public static long sizeOnDisk(Path dataDir, String fileName) {
         try (Stream<Path> files = Files.list(dataDir)) {

@@ -80,18 +80,7 @@ public final class MapDbLogStorage implements WritableLogStorage, AutoCloseable 
 
     /** Opens (creating it if needed) the log of the node whose data directory is {@code dataDir}. */
     public static MapDbLogStorage open(Path dataDir) {
-        DB db = MapDbFiles.open(dataDir, FILE_NAME);
-        Path file = dataDir.resolve(FILE_NAME).toAbsolutePath();
-        try {
-            return new MapDbLogStorage(dataDir, file, db);
-        } catch (StorageException e) {
-            closeQuietly(db);
-            throw e;
-        } catch (RuntimeException | AssertionError e) {
-            closeQuietly(db);
-            throw new StorageException("cannot read raft log " + file + ": " + MapDbFiles.describe(e)
-                    + "; the file was left as it is", e);
-        }
+        return MapDbFiles.openStore(dataDir, FILE_NAME, "raft log", (file, db) -> new MapDbLogStorage(dataDir, file, db));
     }
 
     private MapDbLogStorage(Path dataDir, Path file, DB db) {
@@ -556,14 +545,6 @@ public final class MapDbLogStorage implements WritableLogStorage, AutoCloseable 
         Entry[] old = cache.remove(key);
         if (old != null) {
             cacheBytes -= weight(old);
-        }
-    }
-
-    private static void closeQuietly(DB db) {
-        try {
-            db.close();
-        } catch (RuntimeException | Error ignored) {
-            // already failing
         }
     }
 
