@@ -127,7 +127,7 @@ public class KvResource {
     // ---------------------------------------------------------------------------------------------------------------
 
     private CompletionStage<Response> write(KvCommand command, UriInfo uri, Function<ApplyResult, Response> onApplied) {
-        RaftNode node = requireNode();
+        RaftNode node = RunningNode.of(server);
         if (node.role() != Role.LEADER) {
             return CompletableFuture.completedFuture(notLeader(node.leaderId(), uri));
         }
@@ -135,7 +135,7 @@ public class KvResource {
     }
 
     private CompletionStage<Response> read(String consistency, UriInfo uri, java.util.function.Supplier<Response> reader) {
-        RaftNode node = requireNode();
+        RaftNode node = RunningNode.of(server);
         if (consistency != null && !consistency.equals("linearizable") && !consistency.equals("stale")) {
             throw ProblemException.badRequest("consistency must be 'linearizable' (the default) or 'stale'");
         }
@@ -148,23 +148,13 @@ public class KvResource {
         return node.readBarrier().handle((index, err) -> err == null ? reader.get() : failure(err, uri));
     }
 
-    private RaftNode requireNode() {
-        RaftNode node = server.node();
-        if (node == null) {
-            throw new ProblemException(Problem.builder(503, "Service Unavailable", "the node is starting or stopping", null)
-                    .header("Retry-After", "1").build());
-        }
-        return node;
-    }
-
     private Response failure(Throwable err, UriInfo uri) {
         Throwable e = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
         if (e instanceof NotLeaderException nl) {
             return notLeader(nl.leaderId(), uri);
         }
         if (e instanceof ProposalLostException) {
-            return Problem.builder(503, "Service Unavailable", e.getMessage() + "; not applied, safe to retry", null)
-                    .header("Retry-After", "1").build();
+            return Problem.unavailable(e.getMessage() + "; not applied, safe to retry");
         }
         if (e instanceof TimeoutException) {
             return Problem.of(504, "Gateway Timeout", "not committed within " + config.requestTimeout().toMillis()
@@ -173,7 +163,7 @@ public class KvResource {
         if (e instanceof ProblemException pe) {
             return pe.response();
         }
-        return Problem.builder(503, "Service Unavailable", String.valueOf(e.getMessage()), null).header("Retry-After", "1").build();
+        return Problem.unavailable(String.valueOf(e.getMessage()));
     }
 
     private Response notLeader(String leaderId, UriInfo uri) {
@@ -184,8 +174,7 @@ public class KvResource {
     static Response toLeader(RaftkvServer server, String leaderId, UriInfo uri, String detail) {
         URI leaderUrl = leaderId == null ? null : server.members().get(leaderId);
         if (leaderUrl == null || leaderId.equals(server.nodeId())) {
-            return Problem.builder(503, "Service Unavailable", "no leader is known yet; retry shortly", null)
-                    .header("Retry-After", "1").build();
+            return Problem.unavailable("no leader is known yet; retry shortly");
         }
         URI request = uri.getRequestUri();
         String target = leaderUrl.toString() + request.getRawPath() + (request.getRawQuery() == null ? "" : "?" + request.getRawQuery());

@@ -30,11 +30,7 @@ public class LeaderResource {
     @POST
     @Produces(MediaType.APPLICATION_JSON)
     public CompletionStage<Response> transfer(@QueryParam("to") String to, @Context UriInfo uri) {
-        RaftNode node = server.node();
-        if (node == null) {
-            return CompletableFuture.completedFuture(Problem.builder(503, "Service Unavailable", "the node is starting or stopping", null)
-                    .header("Retry-After", "1").build());
-        }
+        RaftNode node = RunningNode.of(server);
         if (to != null && !server.members().containsKey(to)) {
             throw ProblemException.badRequest("'" + to + "' is not a member: " + server.members().keySet());
         }

@@ -30,10 +30,7 @@ public class PeerResource {
     @POST
     @Consumes(MediaType.WILDCARD)
     public Response receive(@HeaderParam(HttpPeerTransport.SENDER_HEADER) String sender, byte[] body) {
-        RaftNode node = server.node();
-        if (node == null) {
-            return Problem.builder(503, "Service Unavailable", "the node is starting or stopping", null).header("Retry-After", "1").build();
-        }
+        RaftNode node = RunningNode.of(server);
         String self = server.nodeId();
         if (sender == null || !server.members().containsKey(sender) || sender.equals(self)) {
             return Problem.of(403, "Forbidden", "unknown sender '" + sender + "': not a member of this cluster");

@@ -27,6 +27,11 @@ public final class Problem {
         return Response.status(status).type(MEDIA_TYPE).entity(body);
     }
 
+    /** 503 with {@code Retry-After: 1}: the request had no effect and may be retried shortly. */
+    public static Response unavailable(String detail) {
+        return builder(503, "Service Unavailable", detail, null).header("Retry-After", "1").build();
+    }
+
     public static Response of(int status, String title, String detail) {
         return builder(status, title, detail, null).build();
     }

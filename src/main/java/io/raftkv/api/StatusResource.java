@@ -22,11 +22,7 @@ public class StatusResource {
     @GET
     @Produces(MediaType.APPLICATION_JSON)
     public CompletionStage<Map<String, Object>> status() {
-        RaftNode node = server.node();
-        if (node == null) {
-            throw new ProblemException(Problem.builder(503, "Service Unavailable", "the node is starting or stopping", null)
-                    .header("Retry-After", "1").build());
-        }
+        RaftNode node = RunningNode.of(server);
         long keys = server.stateMachine().size();
         return node.status(keys, server.droppedPeerMessages()).thenApply(s -> {
             var r = s.raft();
