@@ -427,21 +427,7 @@ public final class RaftNode implements AutoCloseable {
      * within an election timeout (this node then leads again).
      */
     public CompletableFuture<String> transferLeadership(String target) {
-        CompletableFuture<String> started = new CompletableFuture<>();
-        submit(started, () -> {
-            if (raft.role() != Role.LEADER) {
-                started.completeExceptionally(new NotLeaderException(raft.leader()));
-                return;
-            }
-            String to = target == null ? mostUpToDateFollower() : target;
-            if (to == null || !raft.transferLeadership(to)) {
-                started.completeExceptionally(new IllegalArgumentException(to == null
-                        ? "no live follower to hand leadership to" : "cannot hand leadership to '" + to + "': not another member"));
-                return;
-            }
-            events.log("handing leadership to " + to + " (operator request)");
-            started.complete(to);
-        });
+        CompletableFuture<String> started = startTransfer(target, "operator request");
         long timeoutMs = settings.tick().toMillis() * settings.electionTicks() + 500;
         return started.thenCompose(to -> {
             CompletableFuture<String> done = new CompletableFuture<>();
@@ -458,6 +444,29 @@ public final class RaftNode implements AutoCloseable {
             }, 5, 5, TimeUnit.MILLISECONDS);
             return done;
         });
+    }
+
+    /**
+     * On the loop thread: hands leadership to {@code target} (null: the most up-to-date live follower) and logs why.
+     * Completes with the target, or fails if this node is not the leader or there is no usable target.
+     */
+    private CompletableFuture<String> startTransfer(String target, String why) {
+        CompletableFuture<String> started = new CompletableFuture<>();
+        submit(started, () -> {
+            if (raft.role() != Role.LEADER) {
+                started.completeExceptionally(new NotLeaderException(raft.leader()));
+                return;
+            }
+            String to = target == null ? mostUpToDateFollower() : target;
+            if (to == null || !raft.transferLeadership(to)) {
+                started.completeExceptionally(new IllegalArgumentException(to == null
+                        ? "no live follower to hand leadership to" : "cannot hand leadership to '" + to + "': not another member"));
+                return;
+            }
+            events.log(why + ": handing leadership to " + to);
+            started.complete(to);
+        });
+        return started;
     }
 
     private String mostUpToDateFollower() {
@@ -481,17 +490,8 @@ public final class RaftNode implements AutoCloseable {
         if (role != Role.LEADER || settings.members().size() < 2 || !loop.isAlive()) {
             return;
         }
-        CompletableFuture<String> started = new CompletableFuture<>();
-        inbox.add(() -> {
-            String target = mostUpToDateFollower();
-            started.complete(target != null && raft.transferLeadership(target) ? target : null);
-        });
         try {
-            String target = started.get(1, TimeUnit.SECONDS);
-            if (target == null) {
-                return;
-            }
-            events.log("shutting down: handing leadership to " + target);
+            startTransfer(null, "shutting down").get(1, TimeUnit.SECONDS);
             long deadline = System.nanoTime() + settings.tick().toNanos() * settings.electionTicks();
             while (role == Role.LEADER && System.nanoTime() < deadline) {
                 Thread.sleep(5); // the loop thread does the work; this only waits for its outcome
