@@ -14,6 +14,12 @@ public final class Waits {
 
     /** Polls {@code probe} until it yields a value; fails after {@code timeout} naming {@code what}. */
     public static <T> T await(String what, Duration timeout, Supplier<Optional<T>> probe) throws InterruptedException {
+        return await(what, timeout, 20, probe);
+    }
+
+    /** As {@link #await(String, Duration, Supplier)}, polling every {@code pollMillis}. */
+    public static <T> T await(String what, Duration timeout, long pollMillis, Supplier<Optional<T>> probe)
+            throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             Optional<T> v = probe.get();
@@ -23,7 +29,7 @@ public final class Waits {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for " + what);
             }
-            Thread.sleep(20);
+            Thread.sleep(pollMillis);
         }
     }
 
