@@ -701,7 +701,7 @@ public final class Raft {
         flush();
         return !new Ready.SoftState(role, leader, term).equals(lastSoftState)
                 || !new HardState(term, votedFor, log.committed).sameAs(lastHardState)
-                || !log.entriesToPersist().isEmpty()
+                || log.hasEntriesToPersist()
                 || !outbox.isEmpty()
                 || log.hasEntriesToApply()
                 || !readStates.isEmpty();

@@ -186,6 +186,10 @@ final class RaftLog {
         return List.copyOf(unstable.subList((int) (from - unstableOffset), unstable.size()));
     }
 
+    boolean hasEntriesToPersist() {
+        return !unstable.isEmpty() && handedOutTo <= lastIndex();
+    }
+
     void markHandedOut(long lastIndex) {
         handedOutTo = Math.max(handedOutTo, lastIndex + 1);
     }
