@@ -10,10 +10,10 @@ IMAGE ?= raftkv:jvm
 # Base images; empty = the Dockerfile's public base when it can be had, else the local one (see scripts/image.sh).
 BASE_JVM ?=
 BASE_NATIVE ?=
-# Without GRAALVM_HOME, build the native executable in the Quarkus builder container (needs a registry).
-NATIVE_ARGS ?= $(if $(GRAALVM_HOME),,-Dquarkus.native.container-build=true)
+# make run NATIVE=1: the local cluster runs the native executable (target/*-runner, from `make native`).
+NATIVE ?=
 
-export IMAGE BASE_JVM BASE_NATIVE
+export IMAGE BASE_JVM BASE_NATIVE NATIVE
 
 .PHONY: help build test run stop demo bench docker-engine base-images image native \
         cluster-up cluster-down cluster-logs cluster-status clean
@@ -27,7 +27,7 @@ build: ## compile and package (target/quarkus-app), no tests
 test: ## the full test run: docker engine, base images, unit tests + package, raftkv:jvm, integration tests
 	scripts/test.sh
 
-run: ## start a 3-node cluster of local JVMs on ports 8001-8003 (scripts/cluster-local.sh start)
+run: ## start a 3-node cluster of local JVMs on ports 8001-8003 (NATIVE=1: the native executable)
 	bash scripts/cluster-local.sh start
 
 stop: ## stop the local cluster started by `make run`
@@ -46,9 +46,8 @@ image: docker-engine ## build the JVM image raftkv:jvm (packages first if target
 	@[ -f target/quarkus-app/quarkus-run.jar ] || $(MAKE) --no-print-directory build
 	scripts/image.sh jvm
 
-native: docker-engine ## build the native executable (GRAALVM_HOME, else container build) and the image raftkv:native
-	$(MVN) package -Dnative -DskipTests $(NATIVE_ARGS)
-	scripts/image.sh native
+native: docker-engine ## native executable + raftkv:native (GRAALVM_HOME, native-image, ../shared/native-image, else container build)
+	scripts/native.sh
 
 cluster-up: docker-engine ## start node1..node3 from IMAGE (raftkv:jvm) on network raftkv-net, client ports 127.0.0.1:8101-8103
 	scripts/cluster-docker.sh up

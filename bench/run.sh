@@ -18,6 +18,7 @@
 #   BENCH_TMPDIR=/var/tmp (parent of the data dirs: keep it on a real disk, not tmpfs)  BENCH_KEEP=1 (keep data+logs)
 #   BENCH_NATIVE=0 (skip the native executable) or =path (another executable to run as raftkv-native)
 #   BENCH_NO_BUILD=1 (never run Maven)  BENCH_JAVA_OPTS (JVM flags for the raftkv nodes)
+#   BENCH_NATIVE_OPTS (run-time flags for the native executable, e.g. "-Xmn256m -Xmx2g")
 set -euo pipefail
 SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 cd "$(dirname "$0")/.."
@@ -118,7 +119,8 @@ start_member() { # sys n
     raftkv|raftkv-native)
       for m in "${NODES[@]}"; do peers+="${peers:+,}node$m=$(url "$sys" "$m")"; done
       local cmd=(java $JAVA_OPTS -jar "$TMP/app/quarkus-run.jar")
-      [[ $sys == raftkv-native ]] && cmd=("$TMP/app/native-runner")
+      # shellcheck disable=SC2206
+      [[ $sys == raftkv-native ]] && cmd=("$TMP/app/native-runner" ${BENCH_NATIVE_OPTS:-})
       QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_HTTP_PORT=$(client_port "$sys" "$n") RAFTKV_NODE_ID=node$n \
         RAFTKV_PEERS=$peers RAFTKV_DATA_DIR=$(data_dir "$sys" "$n") "${cmd[@]}" >>"$(log_file "$sys" "$n")" 2>&1 &
       ;;
@@ -328,7 +330,9 @@ io_written() { # sys: bytes the members caused to be written to storage so far (
   echo $t
 }
 
-declare -A DISK_BEFORE=() DISK_AFTER=() IO_BEFORE=() IO_AFTER=() RSS=() FILL_SECS=()
+declare -A DISK_BEFORE=() DISK_AFTER=() IO_BEFORE=() IO_AFTER=() RSS=() RSS_IDLE=() FILL_SECS=()
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/${PID[$1/$2]}/status" 2>/dev/null || echo ""; }
+for sys in "${SYSTEMS[@]}"; do for n in "${NODES[@]}"; do RSS_IDLE[$sys/$n]=$(rss_kib "$sys" "$n"); done; done
 out=""
 fill() { # sys: one pass over all keys on the current leader
   check_leader "$1" "pre-population" "" || return 1
@@ -395,7 +399,7 @@ for row in "${ROWS[@]}"; do
   done
   if [[ $id == w64 ]]; then   # RSS per node after the write load
     for sys in "${SYSTEMS[@]}"; do for n in "${NODES[@]}"; do
-      RSS[$sys/$n]=$(awk '/^VmRSS:/ { print $2 }' "/proc/${PID[$sys/$n]}/status" 2>/dev/null || echo "")
+      RSS[$sys/$n]=$(rss_kib "$sys" "$n")
     done; done
   fi
 done
@@ -481,7 +485,7 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
   ((QUICK)) && { echo "**Quick mode (smoke test): 1 short run per workload; do not compare these numbers.**"; echo; }
   echo "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, data on $FS"
   echo "- machine load: load average $LOAD_AT_START when the script started; other processes used ${FOREIGN_CPU}% of the CPU during the workloads (~0 on a quiet machine)"
-  echo "- raftkv: commit $commit, $(java -version 2>&1 | head -1)${NATIVE:+, native executable $(basename "$NATIVE")}"
+  echo "- raftkv: commit $commit, $(java -version 2>&1 | head -1)${NATIVE:+, native executable $(basename "$NATIVE")${BENCH_NATIVE_OPTS:+ run with $BENCH_NATIVE_OPTS}}"
   echo "- etcd: $(etcd --version 2>/dev/null | head -1 | sed 's/etcd Version: //') (defaults: heartbeat 100 ms, election 1000 ms); load: $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
   echo "- workload: $KEYS keys, $VALUE_BYTES-byte values, random keys, wrk + bench/kv.lua on the leader, 1 wrk thread for 1 connection else 2;" \
        "$RUNS run(s) x $DURATION s per row and system, alternating$( ((WARMUP)) && echo ", after a $WARMUP s warm-up")$( ((SYSTEM_WARMUP)) && echo "; each system first warmed up with ${SYSTEM_WARMUP} s of the 90/10 mix"); medians of the runs"
@@ -523,9 +527,19 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
   for sys in "${SYSTEMS[@]}"; do printf ' %s |' "$(ms_list_summary "${FAILOVER_MS[$sys]:-}")"; done; echo
   printf '| killed member restarted -> healthy again |'
   for sys in "${SYSTEMS[@]}"; do printf ' %s |' "$(ms_list_summary "${RECOVER_MS[$sys]:-}")"; done; echo
+  printf '| RSS per member idle, after start-up (node1 / node2 / node3) |'
+  for sys in "${SYSTEMS[@]}"; do
+    printf ' %s |' "$(for n in "${NODES[@]}"; do v=${RSS_IDLE[$sys/$n]:-}; [[ -n $v ]] && printf '%d MB' $((v / 1024)) || printf '?'; ((n < 3)) && printf ' / '; done)"
+  done; echo
   printf '| RSS per member after the write rows (node1 / node2 / node3) |'
   for sys in "${SYSTEMS[@]}"; do
     printf ' %s |' "$(for n in "${NODES[@]}"; do v=${RSS[$sys/$n]:-}; [[ -n $v ]] && printf '%d MB' $((v / 1024)) || printf '?'; ((n < 3)) && printf ' / '; done)"
+  done; echo
+  printf '| container image (docker image inspect; raftkv:jvm, raftkv:native) |'
+  for sys in "${SYSTEMS[@]}"; do
+    case $sys in raftkv) img=raftkv:jvm ;; raftkv-native) img=raftkv:native ;; *) img= ;; esac
+    sz=$([[ -n $img ]] && docker image inspect -f '{{.Size}}' "$img" 2>/dev/null | awk '{ printf "%.0f MB", $1 / 1e6 }' || true)
+    printf ' %s |' "${sz:-n/a}"
   done; echo
   printf '| disk growth for %s writes (du of the 3 data dirs before/after pre-population) |' "$(thousands "$KEYS")"
   for sys in "${SYSTEMS[@]}"; do

@@ -32,7 +32,8 @@ public class LabDemo {
         say("Waiting for the cluster to elect a leader");
         String leader = waitFor("a leader", 30, () -> findLeader(List.of(NODES)));
         long term1 = term(leader);
-        ok("the leader is " + leader + " in term " + term1);
+        ok("the leader is " + leader + " in term " + term1 + " (the nodes run the " + field(status(leader), "runtime")
+                + (("native".equals(field(status(leader), "runtime"))) ? " executable)" : " build on a JVM)"));
 
         say("The leader sets lab/x = " + first);
         String put = put(leader, "lab/x", first);

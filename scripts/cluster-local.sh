@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs a local 3-node raftkv cluster as plain JVM processes (no Docker): ports 8001-8003, data in ./data/nodeN,
 # logs in ./data/nodeN.log, pids in ./data/nodeN.pid. Needs only a JDK 17+ (the build uses ./mvnw).
+# NATIVE=1 runs the native executable instead (target/*-runner, built by `make native`).
 #
 #   scripts/cluster-local.sh start            build if needed, start all three nodes, wait for a leader
 #   scripts/cluster-local.sh start-node N     start node N only (e.g. after killing it)
@@ -15,7 +16,13 @@ JAR=$ROOT/target/quarkus-app/quarkus-run.jar
 NODES=(1 2 3)
 PEERS="node1=http://127.0.0.1:8001,node2=http://127.0.0.1:8002,node3=http://127.0.0.1:8003"
 
+RUNNER=$(ls -t "$ROOT"/target/*-runner 2>/dev/null | head -1 || true)
+
 build_if_needed() {
+  if [[ ${NATIVE:-} == 1 ]]; then
+    [[ -n $RUNNER && -x $RUNNER ]] || { echo "NATIVE=1 but no native executable in target/: run 'make native' first" >&2; exit 1; }
+    return
+  fi
   if [[ ! -f $JAR || -n $(find src pom.xml -newer "$JAR" -type f -print -quit 2>/dev/null) ]]; then
     echo "building raftkv (./mvnw package -DskipTests) ..."
     ./mvnw -B -q package -DskipTests
@@ -37,10 +44,13 @@ start_node() {
     echo "port 800$n is taken by another process; stop it first" >&2; exit 1
   fi
   mkdir -p "$DATA"
+  local cmd=(java -Dsun.net.inetaddr.ttl=1 -jar "$JAR") kind=jvm
+  if [[ ${NATIVE:-} == 1 ]]; then cmd=("$RUNNER" -Dsun.net.inetaddr.ttl=1 -Dsun.net.inetaddr.negative.ttl=0); kind=native; fi
   QUARKUS_HTTP_PORT=800$n RAFTKV_NODE_ID=node$n RAFTKV_PEERS=$PEERS RAFTKV_DATA_DIR="$DATA/node$n" \
-    nohup java -Dsun.net.inetaddr.ttl=1 -jar "$JAR" >>"$DATA/node$n.log" 2>&1 &
+    nohup "${cmd[@]}" >>"$DATA/node$n.log" 2>&1 &
   echo $! >"$DATA/node$n.pid"
-  echo "node$n started: pid $!, http://127.0.0.1:800$n, data $DATA/node$n, log $DATA/node$n.log"
+  echo $kind >"$DATA/node$n.kind"
+  echo "node$n started ($kind): pid $!, http://127.0.0.1:800$n, data $DATA/node$n, log $DATA/node$n.log"
 }
 
 wait_live() {
@@ -84,7 +94,10 @@ case "${1:-}" in
     wait_leader
     echo "cluster up. Try: curl -X PUT localhost:8001/v1/kv/hello -d world -L; curl localhost:8001/v1/kv/hello -L"
     ;;
-  start-node) [[ -f $JAR ]] || build_if_needed; start_node "$2"; wait_live "$2" ;;
+  start-node)
+    # Restarted as it last ran (the demo restarts a killed node) unless NATIVE says otherwise.
+    [[ -n ${NATIVE:-} || ! -f $DATA/node$2.kind ]] || { [[ $(cat "$DATA/node$2.kind") == native ]] && NATIVE=1 || NATIVE=0; }
+    [[ -f $JAR && ${NATIVE:-} != 1 ]] || build_if_needed; start_node "$2"; wait_live "$2" ;;
   kill-node) p=$(pid_of "$2"); [[ -n $p ]] && kill -9 "$p" && echo "node$2 killed (SIGKILL, pid $p)"; rm -f "$DATA/node$2.pid" ;;
   stop) for n in "${NODES[@]}"; do stop_node "$n"; done ;;
   status) for n in "${NODES[@]}"; do printf 'node%s: ' "$n"; http_get "http://127.0.0.1:800$n/v1/status" 2>/dev/null || echo "down"; echo; done ;;

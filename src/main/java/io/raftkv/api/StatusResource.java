@@ -16,6 +16,14 @@ import java.util.concurrent.CompletionStage;
 @Path("/v1/status")
 public class StatusResource {
 
+    /**
+     * "native" in a GraalVM native executable (native-image sets this property at run time), else "jvm". Read per call,
+     * not in a static initializer, which native-image may run at build time.
+     */
+    static String runtime() {
+        return "runtime".equals(System.getProperty("org.graalvm.nativeimage.imagecode")) ? "native" : "jvm";
+    }
+
     @Inject
     RaftkvServer server;
 
@@ -47,6 +55,7 @@ public class StatusResource {
             out.put("keys", s.keys());
             out.put("droppedPeerMessages", s.droppedPeerMessages());
             out.put("dataDir", server.dataDir().toString());
+            out.put("runtime", runtime());
             return out;
         });
     }

@@ -62,7 +62,11 @@ final class ContainerCluster implements AutoCloseable {
                     .withEnv("RAFTKV_NODE_ID", id)
                     .withEnv("RAFTKV_PEERS", String.join(",", peers))
                     .withEnv("RAFTKV_ELECTION_TIMEOUT", "500ms")
-                    .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withBinds(new Bind(volume, new Volume("/data"))))
+                    // As the Helm chart runs it: a read-only root file system, /data and a small /tmp writable.
+                    .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig()
+                            .withBinds(new Bind(volume, new Volume("/data")))
+                            .withReadonlyRootfs(true)
+                            .withTmpFs(Map.of("/tmp", "rw,size=64m")))
                     .waitingFor(Wait.forHttp("/q/health/live").forPort(PORT).withStartupTimeout(Duration.ofSeconds(90)));
             nodes.put(id, c);
         }
@@ -168,6 +172,26 @@ final class ContainerCluster implements AutoCloseable {
 
     Optional<String> staleGet(String id, String key) {
         return get(id, "/v1/kv/" + key + "?consistency=stale").filter(r -> r.statusCode() == 200).map(HttpResponse::body);
+    }
+
+    /**
+     * Any request to one node as is (no redirect following): {@code body} null for none; {@code headers} as
+     * name, value pairs.
+     */
+    HttpResponse<String> send(String id, String method, String path, byte[] body, String... headers)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url(id) + path)).timeout(Duration.ofSeconds(10))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+        for (int i = 0; i < headers.length; i += 2) {
+            b.header(headers[i], headers[i + 1]);
+        }
+        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** A GET whose body is kept as bytes. */
+    HttpResponse<byte[]> sendForBytes(String id, String path) throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(url(id) + path)).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
     }
 
     /** A PUT sent to one node as is (no redirect following). */
