@@ -249,6 +249,10 @@ public final class RaftNode implements AutoCloseable {
     }
 
     private void handleReady(Ready rd) {
+        if (rd.snapshot() != null) {
+            // This runtime never compacts its log, so no leader sends it a snapshot yet.
+            throw new IllegalStateException("asked to install snapshot " + rd.snapshot() + ", which this runtime does not support yet");
+        }
         // The leader's AppendEntries and heartbeats may leave before its own disk write (Raft thesis 10.2.1): the core
         // counts the leader's own copy toward commit only after advance(), i.e. after the write below.
         List<Message> early = new ArrayList<>();

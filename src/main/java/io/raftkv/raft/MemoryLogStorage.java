@@ -6,7 +6,10 @@ import java.util.List;
 /** An in-memory {@link WritableLogStorage}: the simulation's "disk", which survives a simulated crash. */
 public final class MemoryLogStorage implements WritableLogStorage {
 
+    /** entries.get(0) has index {@code offset + 1}; entry {@code offset} (compacted) had term {@code offsetTerm}. */
     private final List<Entry> entries = new ArrayList<>();
+    private long offset;
+    private long offsetTerm;
     private HardState hardState = HardState.EMPTY;
 
     @Override
@@ -16,34 +19,34 @@ public final class MemoryLogStorage implements WritableLogStorage {
 
     @Override
     public synchronized long firstIndex() {
-        return 1;
+        return offset + 1;
     }
 
     @Override
     public synchronized long lastIndex() {
-        return entries.size();
+        return offset + entries.size();
     }
 
     @Override
     public synchronized long term(long index) {
-        if (index == 0) {
-            return 0;
+        if (index == offset) {
+            return offsetTerm;
         }
-        if (index < 0 || index > entries.size()) {
-            throw new IndexOutOfBoundsException("no entry " + index + " (last " + entries.size() + ")");
+        if (index < offset || index > lastIndex()) {
+            throw new IndexOutOfBoundsException("no entry " + index + " (log " + firstIndex() + ".." + lastIndex() + ")");
         }
-        return entries.get((int) index - 1).term();
+        return entries.get((int) (index - offset) - 1).term();
     }
 
     @Override
     public synchronized List<Entry> entries(long lo, long hi, long maxBytes) {
-        if (lo < 1 || hi > entries.size() + 1 || lo > hi) {
-            throw new IndexOutOfBoundsException("entries [" + lo + "," + hi + ") of 1.." + entries.size());
+        if (lo < firstIndex() || hi > lastIndex() + 1 || lo > hi) {
+            throw new IndexOutOfBoundsException("entries [" + lo + "," + hi + ") of " + firstIndex() + ".." + lastIndex());
         }
         List<Entry> out = new ArrayList<>();
         long bytes = 0;
         for (long i = lo; i < hi; i++) {
-            Entry e = entries.get((int) i - 1);
+            Entry e = entries.get((int) (i - offset) - 1);
             bytes += e.sizeInBytes();
             if (!out.isEmpty() && bytes > maxBytes) {
                 break;
@@ -57,10 +60,10 @@ public final class MemoryLogStorage implements WritableLogStorage {
     public synchronized void save(HardState hs, List<Entry> newEntries) {
         if (!newEntries.isEmpty()) {
             long first = newEntries.get(0).index();
-            if (first < 1 || first > entries.size() + 1) {
-                throw new IllegalStateException("gap: appending at " + first + " after " + entries.size());
+            if (first <= offset || first > lastIndex() + 1) {
+                throw new IllegalStateException("gap: appending at " + first + " to " + firstIndex() + ".." + lastIndex());
             }
-            while (entries.size() >= first) {
+            while (lastIndex() >= first) {
                 entries.remove(entries.size() - 1);
             }
             entries.addAll(newEntries);
@@ -70,7 +73,25 @@ public final class MemoryLogStorage implements WritableLogStorage {
         }
     }
 
-    /** A copy of every entry, for checkers. */
+    @Override
+    public synchronized void compact(long throughIndex) {
+        if (throughIndex < offset || throughIndex > lastIndex()) {
+            throw new IllegalArgumentException("cannot compact through " + throughIndex + ": the log holds " + firstIndex() + ".." + lastIndex());
+        }
+        long t = term(throughIndex);
+        entries.subList(0, (int) (throughIndex - offset)).clear();
+        offset = throughIndex;
+        offsetTerm = t;
+    }
+
+    @Override
+    public synchronized void resetTo(SnapshotMeta s) {
+        entries.clear();
+        offset = s.index();
+        offsetTerm = s.term();
+    }
+
+    /** A copy of every entry held (from {@link #firstIndex()}), for checkers. */
     public synchronized List<Entry> all() {
         return new ArrayList<>(entries);
     }

@@ -15,7 +15,14 @@ public enum MessageType {
     HEARTBEAT(7, true),
     HEARTBEAT_RESPONSE(8, false),
     /** Leadership transfer: the leader tells an up-to-date follower to start an election now (thesis 3.10). */
-    TIMEOUT_NOW(9, true);
+    TIMEOUT_NOW(9, true),
+    /**
+     * InstallSnapshot: the follower needs entries the leader has compacted. {@code index}, {@code logTerm} = the
+     * snapshot's last included index and term. The runtime carries the snapshot's data beside the message (streamed
+     * in chunks) and steps the message into the follower's core only once the data is complete and verified; the
+     * follower answers with an APPEND_RESPONSE.
+     */
+    SNAPSHOT(10, true);
 
     public final int code;
     public final boolean request;

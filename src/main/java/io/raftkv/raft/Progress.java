@@ -5,11 +5,12 @@ import java.util.ArrayDeque;
 /**
  * The leader's view of one peer's log (Raft paper: nextIndex and matchIndex), plus the flow control state that lets
  * the leader pipeline AppendEntries: PROBE sends one message at a time until the peer's log position is found;
- * REPLICATE sends optimistically, up to {@code maxInflight} unacknowledged messages.
+ * REPLICATE sends optimistically, up to {@code maxInflight} unacknowledged messages; SNAPSHOT waits while the peer
+ * receives a snapshot (the entries it needs are compacted away) and sends nothing else until it reports back.
  */
 public final class Progress {
 
-    public enum State { PROBE, REPLICATE }
+    public enum State { PROBE, REPLICATE, SNAPSHOT }
 
     long matchIndex;
     long nextIndex;
@@ -26,6 +27,8 @@ public final class Progress {
     /** matchIndex at the previous heartbeat response, and how many rounds it has not moved while appends are out. */
     long lastHeartbeatMatch = -1;
     int stalledRounds;
+    /** SNAPSHOT: the index of the snapshot being sent. */
+    long pendingSnapshot;
 
     Progress(long nextIndex, int maxInflight) {
         this.nextIndex = nextIndex;
@@ -48,18 +51,36 @@ public final class Progress {
         return switch (state) {
             case PROBE -> probeSent;
             case REPLICATE -> inflight.size() >= maxInflight;
+            case SNAPSHOT -> true;
         };
     }
 
     void becomeProbe() {
+        // After a snapshot, probe from just past it: the peer holds everything up to it (or reports otherwise).
+        nextIndex = state == State.SNAPSHOT ? Math.max(matchIndex + 1, pendingSnapshot + 1) : matchIndex + 1;
         state = State.PROBE;
         probeSent = false;
         stalledRounds = 0;
+        pendingSnapshot = 0;
         inflight.clear();
-        nextIndex = matchIndex + 1;
+    }
+
+    void becomeSnapshot(long snapshotIndex) {
+        state = State.SNAPSHOT;
+        pendingSnapshot = snapshotIndex;
+        probeSent = false;
+        stalledRounds = 0;
+        inflight.clear();
+    }
+
+    /** A failed snapshot transfer: the peer got nothing, so probe again from what it is known to hold. */
+    void snapshotFailed() {
+        pendingSnapshot = 0;
+        becomeProbe();
     }
 
     void becomeReplicate() {
+        pendingSnapshot = 0;
         state = State.REPLICATE;
         probeSent = false;
         inflight.clear();

@@ -6,11 +6,11 @@ import static io.raftkv.raft.MessageType.HEARTBEAT;
 import static io.raftkv.raft.MessageType.HEARTBEAT_RESPONSE;
 import static io.raftkv.raft.MessageType.PRE_VOTE;
 import static io.raftkv.raft.MessageType.PRE_VOTE_RESPONSE;
+import static io.raftkv.raft.MessageType.SNAPSHOT;
 import static io.raftkv.raft.MessageType.TIMEOUT_NOW;
 import static io.raftkv.raft.MessageType.VOTE;
 import static io.raftkv.raft.MessageType.VOTE_RESPONSE;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -39,15 +39,14 @@ public final class Raft {
     /** Marks a RequestVote sent on a leader's TIMEOUT_NOW: voters let it through their CheckQuorum lease. */
     static final long TRANSFER_CAMPAIGN = 1;
 
-    private record PendingRead(long requestId, long index, long context) {
-    }
-
     private final RaftConfig config;
     private final String id;
     private final List<String> voters;
     private final List<String> peers;
     private final int quorum;
     private final RaftLog log;
+    /** The newest snapshot this node holds (taken or installed): what it sends a follower behind its log's start. */
+    private SnapshotMeta snapshot;
 
     // Persistent state (Raft paper figure 2), written through Ready.hardState before anything depends on it.
     private long term;
@@ -68,18 +67,27 @@ public final class Raft {
     private String leadTransferee;
 
     // ReadIndex (dissertation 6.4).
-    private long readContext;
-    private boolean readRoundPending;
-    private final ArrayDeque<PendingRead> pendingReads = new ArrayDeque<>();
-    private final List<Long> readsAwaitingCommit = new ArrayList<>();
+    private final ReadIndexQueue reads = new ReadIndexQueue();
 
     // Ready hand-off.
     private List<Message> outbox = new ArrayList<>();
-    private List<ReadState> readStates = new ArrayList<>();
     private Ready.SoftState lastSoftState;
     private HardState lastHardState;
 
     public Raft(RaftConfig config, LogStorage storage) {
+        this(config, storage, SnapshotMeta.NONE);
+    }
+
+    /**
+     * A node whose newest snapshot is {@code snapshot} ({@link SnapshotMeta#NONE} if none). The state machine must be
+     * at least at the log's start ({@code config.applied() >= storage.firstIndex() - 1}), and the snapshot must cover
+     * the log's start, so that any follower the log cannot serve can be sent the snapshot.
+     */
+    public Raft(RaftConfig config, LogStorage storage, SnapshotMeta snapshot) {
+        if (snapshot.index() < storage.firstIndex() - 1) {
+            throw new IllegalStateException("the log starts at " + storage.firstIndex() + " but the newest snapshot is " + snapshot);
+        }
+        this.snapshot = snapshot;
         this.config = config;
         this.id = config.id();
         this.voters = config.voters();
@@ -130,15 +138,12 @@ public final class Raft {
      */
     public void readIndex(long requestId) {
         if (role != Role.LEADER) {
-            readStates.add(new ReadState(requestId, -1));
-            return;
+            reads.fail(requestId);
+        } else if (log.term(log.committed) != term) {
+            reads.awaitCommit(requestId); // the commit index is known once an entry of this term commits
+        } else {
+            reads.start(requestId, log.committed, voters.size() == 1);
         }
-        if (log.term(log.committed) != term) {
-            // The leader does not know the commit index until it commits an entry of its own term.
-            readsAwaitingCommit.add(requestId);
-            return;
-        }
-        startRead(requestId);
     }
 
     /** Handles a message from a peer. Messages from unknown senders, or to someone else, are dropped. */
@@ -232,7 +237,7 @@ public final class Raft {
         progress.clear();
         appendPending = false;
         leadTransferee = null;
-        failPendingReads();
+        reads.failAll();
     }
 
     private void resetRandomizedElectionTimeout() {
@@ -250,6 +255,11 @@ public final class Raft {
                 electionElapsed = 0;
                 leader = m.from();
                 handleHeartbeat(m);
+            }
+            case SNAPSHOT -> {
+                electionElapsed = 0;
+                leader = m.from();
+                handleSnapshot(m);
             }
             case TIMEOUT_NOW -> {
                 // Our leader hands over: campaign at once, without PreVote (the leader vouches for our log).
@@ -272,6 +282,10 @@ public final class Raft {
             case HEARTBEAT -> {
                 becomeFollower(m.term(), m.from());
                 handleHeartbeat(m);
+            }
+            case SNAPSHOT -> {
+                becomeFollower(m.term(), m.from());
+                handleSnapshot(m);
             }
             case VOTE_RESPONSE, PRE_VOTE_RESPONSE -> {
                 MessageType expected = role == Role.PRE_CANDIDATE ? PRE_VOTE_RESPONSE : VOTE_RESPONSE;
@@ -403,20 +417,28 @@ public final class Raft {
             return;
         }
         // Consistency check failed. Hint where our log diverges so the leader skips a whole term per round trip.
-        long last = log.lastIndex();
-        long hintIndex;
-        long hintTerm;
-        if (m.index() > last) {
-            hintIndex = last + 1;
-            hintTerm = 0;
-        } else {
-            hintTerm = log.term(m.index());
-            hintIndex = m.index();
-            while (hintIndex - 1 > log.committed && log.term(hintIndex - 1) == hintTerm) {
-                hintIndex--;
-            }
+        long[] hint = log.conflictHint(m.index());
+        send(Message.builder(APPEND_RESPONSE, id, m.from(), term).index(m.index()).reject(true).hint(hint[0], hint[1]));
+    }
+
+    /**
+     * InstallSnapshot (paper section 7): the runtime has received and verified the snapshot's data. If the log already
+     * holds the snapshot's last entry, only the commit index moves; otherwise the log is replaced by the snapshot and
+     * the next Ready asks the runtime to install it, before the answer goes out.
+     */
+    private void handleSnapshot(Message m) {
+        SnapshotMeta s = new SnapshotMeta(m.index(), m.logTerm());
+        if (s.index() <= log.committed) {
+            send(Message.builder(APPEND_RESPONSE, id, m.from(), term).index(log.committed));
+            return;
         }
-        send(Message.builder(APPEND_RESPONSE, id, m.from(), term).index(m.index()).reject(true).hint(hintIndex, hintTerm));
+        if (log.matchTerm(s.index(), s.term())) {
+            log.commitTo(s.index());
+        } else {
+            log.restore(s);
+            snapshot = s;
+        }
+        send(Message.builder(APPEND_RESPONSE, id, m.from(), term).index(s.index()));
     }
 
     private void handleHeartbeat(Message m) {
@@ -445,7 +467,7 @@ public final class Raft {
         }
         if (heartbeatElapsed >= config.heartbeatTick()) {
             heartbeatElapsed = 0;
-            broadcastHeartbeat(readContext);
+            broadcastHeartbeat(reads.context());
         }
     }
 
@@ -466,7 +488,7 @@ public final class Raft {
         }
         pr.recentActive = true;
         if (m.reject()) {
-            long next = nextIndexFromHint(m.index(), m.hintIndex(), m.hintTerm());
+            long next = log.nextIndexFromHint(m.index(), m.hintIndex(), m.hintTerm());
             if (pr.maybeDecrTo(m.index(), next)) {
                 sendAppend(m.from(), true);
             }
@@ -475,6 +497,8 @@ public final class Raft {
         boolean advanced = pr.maybeUpdate(m.index());
         if (pr.state() == Progress.State.PROBE && m.index() >= pr.matchIndex) {
             pr.becomeReplicate(); // the probe found where our logs agree: start pipelining
+        } else if (pr.state() == Progress.State.SNAPSHOT && pr.matchIndex >= pr.pendingSnapshot) {
+            pr.becomeProbe(); // the snapshot is in: replicate from after it
         }
         if (advanced) {
             // Followers learn a new commit index from the next AppendEntries or heartbeat (at most a heartbeat
@@ -538,26 +562,8 @@ public final class Raft {
         }
         if (m.context() > pr.readAck) {
             pr.readAck = m.context();
-            processReads();
+            reads.confirm(context -> 1 + peers.stream().filter(p -> progress.get(p).readAck >= context).count(), quorum);
         }
-    }
-
-    /** Where to send next after a rejection, from the follower's conflict hint (dissertation 5.3 optimisation). */
-    private long nextIndexFromHint(long rejected, long hintIndex, long hintTerm) {
-        if (hintTerm <= 0) {
-            return hintIndex;
-        }
-        long floor = Math.max(1, log.firstIndex());
-        for (long i = Math.min(rejected, log.lastIndex()); i >= floor; i--) {
-            long t = log.term(i);
-            if (t == hintTerm) {
-                return i + 1;
-            }
-            if (t < hintTerm) {
-                break;
-            }
-        }
-        return hintIndex;
     }
 
     /** Sends the next AppendEntries to {@code to} if flow control allows; returns whether one was sent. */
@@ -569,8 +575,7 @@ public final class Raft {
         long prevIndex = pr.nextIndex - 1;
         long prevTerm = log.term(prevIndex);
         if (prevTerm < 0) {
-            throw new IllegalStateException("entry " + prevIndex + " for " + to + " is not in the log (first "
-                    + log.firstIndex() + ", last " + log.lastIndex() + "): snapshots are not supported yet");
+            return sendSnapshot(to, pr); // the entries it needs are compacted away
         }
         List<Entry> entries = log.entriesFrom(pr.nextIndex, config.maxMsgBytes());
         if (entries.isEmpty() && !sendIfEmpty) {
@@ -583,6 +588,57 @@ public final class Raft {
             pr.probeSent = true;
         }
         return true;
+    }
+
+    private boolean sendSnapshot(String to, Progress pr) {
+        if (snapshot.index() < log.firstIndex() - 1 || snapshot.isNone()) {
+            throw new IllegalStateException("the log starts at " + log.firstIndex() + " but the newest snapshot is " + snapshot);
+        }
+        send(Message.builder(SNAPSHOT, id, to, term).index(snapshot.index()).logTerm(snapshot.term()).commit(log.committed));
+        pr.becomeSnapshot(snapshot.index());
+        return true;
+    }
+
+    /**
+     * The runtime finished sending a snapshot to {@code to}: {@code delivered} if the follower received all of it
+     * (its APPEND_RESPONSE then moves replication on), false if the transfer failed. Either way the follower is
+     * probed again after the next heartbeat round; a failed one is sent a snapshot again if it still needs one.
+     */
+    public void reportSnapshot(String to, boolean delivered) {
+        Progress pr = role == Role.LEADER ? progress.get(to) : null;
+        if (pr == null || pr.state() != Progress.State.SNAPSHOT) {
+            return;
+        }
+        if (delivered) {
+            pr.becomeProbe();
+        } else {
+            pr.snapshotFailed();
+        }
+        pr.probeSent = true; // wait for the next heartbeat response before probing
+    }
+
+    /**
+     * The runtime has taken a snapshot of the state machine at {@code s} (an applied index). It may now compact the
+     * log up to {@code s.index()}; followers behind the log's start are sent this snapshot. Returns false (and the
+     * runtime must not compact for it) while a snapshot received from the leader awaits its install.
+     */
+    public boolean snapshotTaken(SnapshotMeta s) {
+        if (log.snapshotPending()) {
+            return false; // a snapshot from the leader replaces this log: do not compact on the old one's account
+        }
+        if (s.index() > log.applied || log.term(s.index()) != s.term()) {
+            throw new IllegalArgumentException("snapshot " + s + " is not an applied point of this log (applied "
+                    + log.applied + ", term there " + log.term(s.index()) + ")");
+        }
+        if (s.index() > snapshot.index()) {
+            snapshot = s;
+        }
+        return true;
+    }
+
+    /** The newest snapshot this node holds. */
+    public SnapshotMeta snapshot() {
+        return snapshot;
     }
 
     private void broadcastAppend(boolean sendIfEmpty) {
@@ -616,64 +672,10 @@ public final class Raft {
         long quorumMatch = matches[matches.length - quorum];
         if (quorumMatch > log.committed && log.term(quorumMatch) == term) {
             log.commitTo(quorumMatch);
-            releaseReadsAwaitingCommit();
+            reads.releaseAwaitingCommit(log.committed, voters.size() == 1);
             return true;
         }
         return false;
-    }
-
-    // ---------------------------------------------------------------------------------------------------------------
-    // ReadIndex
-
-    private void startRead(long requestId) {
-        if (voters.size() == 1) {
-            readStates.add(new ReadState(requestId, log.committed));
-            return;
-        }
-        if (!readRoundPending) {
-            readContext++;
-            readRoundPending = true; // one heartbeat round confirms every read registered before the next Ready
-        }
-        pendingReads.add(new PendingRead(requestId, log.committed, readContext));
-    }
-
-    private void releaseReadsAwaitingCommit() {
-        if (readsAwaitingCommit.isEmpty()) {
-            return;
-        }
-        List<Long> waiting = new ArrayList<>(readsAwaitingCommit);
-        readsAwaitingCommit.clear();
-        waiting.forEach(this::startRead);
-    }
-
-    /** Confirms pending reads whose heartbeat round a quorum (this leader included) has answered. */
-    private void processReads() {
-        while (!pendingReads.isEmpty()) {
-            PendingRead r = pendingReads.peekFirst();
-            int acks = 1;
-            for (String peer : peers) {
-                if (progress.get(peer).readAck >= r.context()) {
-                    acks++;
-                }
-            }
-            if (acks < quorum) {
-                return;
-            }
-            pendingReads.pollFirst();
-            readStates.add(new ReadState(r.requestId(), r.index()));
-        }
-    }
-
-    private void failPendingReads() {
-        for (PendingRead r : pendingReads) {
-            readStates.add(new ReadState(r.requestId(), -1));
-        }
-        for (long requestId : readsAwaitingCommit) {
-            readStates.add(new ReadState(requestId, -1));
-        }
-        pendingReads.clear();
-        readsAwaitingCommit.clear();
-        readRoundPending = false;
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -689,12 +691,11 @@ public final class Raft {
             if (appendPending) {
                 broadcastAppend(false);
             }
-            if (readRoundPending) {
-                broadcastHeartbeat(readContext);
-            }
+        }
+        if (reads.takeRoundPending() && role == Role.LEADER) {
+            broadcastHeartbeat(reads.context()); // one round confirms every read registered since the last Ready
         }
         appendPending = false;
-        readRoundPending = false;
     }
 
     public boolean hasReady() {
@@ -702,9 +703,10 @@ public final class Raft {
         return !new Ready.SoftState(role, leader, term).equals(lastSoftState)
                 || !new HardState(term, votedFor, log.committed).sameAs(lastHardState)
                 || log.hasEntriesToPersist()
+                || log.snapshotToInstall() != null
                 || !outbox.isEmpty()
                 || log.hasEntriesToApply()
-                || !readStates.isEmpty();
+                || reads.hasReadStates();
     }
 
     /** Collects everything the runtime must do now. Call {@link #advance} when done, before stepping again. */
@@ -720,21 +722,26 @@ public final class Raft {
         if (hard.sameAs(lastHardState)) {
             hard = null;
         }
+        SnapshotMeta install = log.snapshotToInstall();
+        if (install != null) {
+            log.markSnapshotHandedOut();
+        }
         List<Entry> entries = log.entriesToPersist();
         if (!entries.isEmpty()) {
             log.markHandedOut(entries.get(entries.size() - 1).index());
         }
         List<Message> messages = outbox;
         outbox = new ArrayList<>();
-        List<ReadState> reads = readStates;
-        readStates = new ArrayList<>();
-        return new Ready(soft, hard, entries, messages, log.entriesToApply(config.maxApplyBytes()), reads);
+        return new Ready(soft, hard, install, entries, messages, log.entriesToApply(config.maxApplyBytes()), reads.takeReadStates());
     }
 
     /** The runtime has persisted, sent and applied what {@code rd} asked. */
     public void advance(Ready rd) {
         if (rd.hardState() != null) {
             lastHardState = rd.hardState();
+        }
+        if (rd.snapshot() != null) {
+            log.snapshotInstalled(rd.snapshot());
         }
         if (!rd.entries().isEmpty()) {
             Entry last = rd.entries().get(rd.entries().size() - 1);

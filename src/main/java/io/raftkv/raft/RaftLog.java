@@ -7,6 +7,9 @@ import java.util.List;
  * The log as the consensus core sees it: the persisted part ({@link LogStorage}) followed by "unstable" entries that a
  * {@link Ready} has handed out for persisting but the runtime has not yet confirmed. Also tracks commitIndex and
  * lastApplied.
+ * <p>
+ * A snapshot received from the leader ({@link #restore}) replaces the whole log until the runtime has installed it:
+ * meanwhile the log is empty after the snapshot's index, whatever storage still holds.
  */
 final class RaftLog {
 
@@ -19,6 +22,9 @@ final class RaftLog {
 
     long committed;
     long applied;
+    /** A snapshot to install (received from the leader), until the runtime confirms it; null when none. */
+    private SnapshotMeta pendingSnapshot;
+    private boolean snapshotHandedOut;
 
     RaftLog(LogStorage storage, long applied) {
         this.storage = storage;
@@ -37,11 +43,14 @@ final class RaftLog {
     }
 
     long firstIndex() {
-        return storage.firstIndex();
+        return pendingSnapshot != null ? pendingSnapshot.index() + 1 : storage.firstIndex();
     }
 
     long lastIndex() {
-        return unstable.isEmpty() ? storage.lastIndex() : unstableOffset + unstable.size() - 1;
+        if (!unstable.isEmpty()) {
+            return unstableOffset + unstable.size() - 1;
+        }
+        return pendingSnapshot != null ? pendingSnapshot.index() : storage.lastIndex();
     }
 
     long lastTerm() {
@@ -60,6 +69,9 @@ final class RaftLog {
         }
         if (index >= unstableOffset) {
             return unstable.get((int) (index - unstableOffset)).term();
+        }
+        if (pendingSnapshot != null) {
+            return index == pendingSnapshot.index() ? pendingSnapshot.term() : -1;
         }
         return storage.term(index);
     }
@@ -95,6 +107,41 @@ final class RaftLog {
         }
         commitTo(Math.min(leaderCommit, lastNew));
         return lastNew;
+    }
+
+    /**
+     * A follower's hint after a failed consistency check at {@code prevIndex}: {index, term} of the first entry of its
+     * conflicting term (term 0 and index lastIndex+1 when its log is too short), so the leader skips a term per round.
+     */
+    long[] conflictHint(long prevIndex) {
+        long last = lastIndex();
+        if (prevIndex > last) {
+            return new long[] {last + 1, 0};
+        }
+        long hintTerm = term(prevIndex);
+        long hintIndex = prevIndex;
+        while (hintIndex - 1 > committed && term(hintIndex - 1) == hintTerm) {
+            hintIndex--;
+        }
+        return new long[] {hintIndex, hintTerm};
+    }
+
+    /** The leader's side of the hint: where to send next after a rejection (dissertation 5.3 optimisation). */
+    long nextIndexFromHint(long rejected, long hintIndex, long hintTerm) {
+        if (hintTerm <= 0) {
+            return hintIndex;
+        }
+        long floor = Math.max(1, firstIndex());
+        for (long i = Math.min(rejected, lastIndex()); i >= floor; i--) {
+            long t = term(i);
+            if (t == hintTerm) {
+                return i + 1;
+            }
+            if (t < hintTerm) {
+                break;
+            }
+        }
+        return hintIndex;
     }
 
     /** Position in {@code entries} of the first entry that is new or conflicts with this log, or -1. */
@@ -197,7 +244,7 @@ final class RaftLog {
     /** Committed, persisted entries the state machine has not applied yet, bounded by {@code maxBytes}. */
     List<Entry> entriesToApply(long maxBytes) {
         long hi = Math.min(committed, stableLastIndex());
-        if (applied >= hi) {
+        if (applied >= hi || pendingSnapshot != null) {
             return List.of();
         }
         List<Entry> out = new ArrayList<>();
@@ -218,7 +265,52 @@ final class RaftLog {
     }
 
     boolean hasEntriesToApply() {
-        return applied < Math.min(committed, stableLastIndex());
+        return pendingSnapshot == null && applied < Math.min(committed, stableLastIndex());
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Snapshots
+
+    /**
+     * Replaces the log with a snapshot from the leader: everything up to its index is committed and covered by it;
+     * entries held after it are dropped (the caller has checked that the log does not already match at its index).
+     */
+    void restore(SnapshotMeta s) {
+        if (s.index() <= committed) {
+            throw new IllegalStateException("snapshot " + s + " is not past the commit index " + committed);
+        }
+        pendingSnapshot = s;
+        snapshotHandedOut = false;
+        unstable = new ArrayList<>();
+        unstableOffset = s.index() + 1;
+        handedOutTo = unstableOffset;
+        committed = s.index();
+    }
+
+    /** The snapshot the runtime must install, if it has not been handed out yet. */
+    SnapshotMeta snapshotToInstall() {
+        return pendingSnapshot != null && !snapshotHandedOut ? pendingSnapshot : null;
+    }
+
+    boolean snapshotPending() {
+        return pendingSnapshot != null;
+    }
+
+    void markSnapshotHandedOut() {
+        snapshotHandedOut = true;
+    }
+
+    /** The runtime installed {@code s}: storage now starts after it, and the state machine is at its index. */
+    void snapshotInstalled(SnapshotMeta s) {
+        if (s.equals(pendingSnapshot)) {
+            pendingSnapshot = null;
+            snapshotHandedOut = false;
+        }
+        if (storage.firstIndex() - 1 > s.index() || storage.lastIndex() < s.index() || storage.term(s.index()) != s.term()) {
+            throw new IllegalStateException("after installing snapshot " + s + " storage holds " + storage.firstIndex()
+                    + ".." + storage.lastIndex() + " without the snapshot's point");
+        }
+        applied = Math.max(applied, s.index());
     }
 
     /** The runtime persisted entries up to {@code index} (with {@code term}). */

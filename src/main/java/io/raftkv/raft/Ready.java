@@ -5,6 +5,8 @@ import java.util.List;
 /**
  * What the core hands the runtime after it has been stepped. The runtime must, in this order:
  * <ol>
+ * <li>install {@link #snapshot()} (if not null): the snapshot data received with the SNAPSHOT message becomes the
+ * state machine, and the log is reset to start right after the snapshot's index (see {@link SnapshotMeta});</li>
  * <li>persist {@link #hardState()} (if not null) and {@link #entries()} durably, in one atomic write;</li>
  * <li>send {@link #messages()};</li>
  * <li>apply {@link #committedEntries()} to the state machine, in order;</li>
@@ -13,7 +15,7 @@ import java.util.List;
  * </ol>
  * {@link #softState()} is not persisted; it is non-null when the role or the known leader changed.
  */
-public record Ready(SoftState softState, HardState hardState, List<Entry> entries, List<Message> messages,
+public record Ready(SoftState softState, HardState hardState, SnapshotMeta snapshot, List<Entry> entries, List<Message> messages,
                     List<Entry> committedEntries, List<ReadState> readStates) {
 
     /** Role, leader and term: what the runtime reports and logs, never persisted. */
@@ -21,7 +23,7 @@ public record Ready(SoftState softState, HardState hardState, List<Entry> entrie
     }
 
     public boolean isEmpty() {
-        return softState == null && hardState == null && entries.isEmpty() && messages.isEmpty()
+        return softState == null && hardState == null && snapshot == null && entries.isEmpty() && messages.isEmpty()
                 && committedEntries.isEmpty() && readStates.isEmpty();
     }
 }

@@ -2,6 +2,7 @@ package io.raftkv.storage;
 
 import io.raftkv.raft.Entry;
 import io.raftkv.raft.HardState;
+import io.raftkv.raft.SnapshotMeta;
 import io.raftkv.raft.WritableLogStorage;
 import org.mapdb.BTreeMap;
 import org.mapdb.DB;
@@ -356,6 +357,7 @@ public final class MapDbLogStorage implements WritableLogStorage, AutoCloseable 
      * {@code throughIndex + 1} and remembers the discarded entry's term. One transaction, durable on return. The
      * caller must only compact entries the state machine has applied and made durable.
      */
+    @Override
     public synchronized void compact(long throughIndex) {
         ensureWritable();
         long base = firstIndex - 1;
@@ -389,6 +391,27 @@ public final class MapDbLogStorage implements WritableLogStorage, AutoCloseable 
         System.arraycopy(terms, shift, terms, 0, termCount - shift);
         termCount -= shift;
         firstIndex = throughIndex + 1;
+    }
+
+    @Override
+    public synchronized void resetTo(SnapshotMeta s) {
+        ensureWritable();
+        try {
+            for (int r = 0; r < runCount; r++) {
+                records.remove(runStarts[r]);
+            }
+            meta.put(K_LOG_START, encodeLogStart(s.index() + 1, s.term()));
+            commit();
+        } catch (RuntimeException | Error e) {
+            throw writeFailed(e);
+        }
+        cache.clear();
+        cacheBytes = 0;
+        runCount = 0;
+        terms[0] = s.term();
+        termCount = 1;
+        firstIndex = s.index() + 1;
+        lastIndex = s.index();
     }
 
     private void commit() {

@@ -1,5 +1,6 @@
 package io.raftkv.raft;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.raftkv.raft.sim.SimRunner;
@@ -81,6 +82,9 @@ class RaftSimulationTest {
         AtomicLong leaders = new AtomicLong();
         AtomicLong ops = new AtomicLong();
         AtomicLong maxStabilize = new AtomicLong();
+        AtomicLong snapshotsTaken = new AtomicLong();
+        AtomicLong snapshotsInstalled = new AtomicLong();
+        AtomicLong installCrashes = new AtomicLong();
         long t0 = System.nanoTime();
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
@@ -94,6 +98,9 @@ class RaftSimulationTest {
                         leaders.addAndGet(st.leaders());
                         ops.addAndGet(st.opsOk() + st.opsUnknown());
                         maxStabilize.accumulateAndGet(st.stabilizeTicks(), Math::max);
+                        snapshotsTaken.addAndGet(st.snapshotsTaken());
+                        snapshotsInstalled.addAndGet(st.snapshotsInstalled());
+                        installCrashes.addAndGet(st.installCrashes());
                     } catch (SimRunner.SimFailure f) {
                         failures.put(s, f);
                     }
@@ -107,8 +114,10 @@ class RaftSimulationTest {
         }
         long ms = (System.nanoTime() - t0) / 1_000_000;
         System.out.printf("raft simulation, %d nodes: %d seeds x %d steps in %d ms on %d threads; %d failed; "
-                        + "%d entries committed, %d leaders elected, %d client ops checked, liveness needed at most %d ticks%n",
-                nodes, seeds, STEPS, ms, threads, failures.size(), committed.get(), leaders.get(), ops.get(), maxStabilize.get());
+                        + "%d entries committed, %d leaders elected, %d client ops checked, liveness needed at most %d ticks; "
+                        + "%d snapshots taken, %d installed from a leader (%d crashes mid-install)%n",
+                nodes, seeds, STEPS, ms, threads, failures.size(), committed.get(), leaders.get(), ops.get(), maxStabilize.get(),
+                snapshotsTaken.get(), snapshotsInstalled.get(), installCrashes.get());
         if (!failures.isEmpty()) {
             long first = failures.keySet().iterator().next();
             StringBuilder sb = new StringBuilder();
@@ -118,6 +127,11 @@ class RaftSimulationTest {
             sb.append("first failing seed, re-run with a trace:\n");
             sb.append(SimRunner.explain(Simulation.Options.random(first, nodes), STEPS, 250, null));
             fail(sb.toString());
+        }
+        if (seeds >= 100) {
+            // Half the seeds snapshot and compact: enough runs must actually send and install snapshots.
+            assertTrue(snapshotsInstalled.get() >= seeds / 20, "only " + snapshotsInstalled.get() + " snapshot installs in " + seeds + " seeds");
+            assertTrue(installCrashes.get() > 0, "no crash in the middle of a snapshot install in " + seeds + " seeds");
         }
     }
 

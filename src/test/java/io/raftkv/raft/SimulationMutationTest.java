@@ -85,4 +85,20 @@ class SimulationMutationTest {
         assertNotNull(f, "stale reads went unnoticed");
         assertTrue(f.getMessage().contains("NOT linearizable"), f.getMessage());
     }
+
+    @Test
+    void aRestartThatSkipsLoadingTheSnapshotIsCaught() {
+        // lastApplied jumps to the snapshot but the state machine lacks what it covers: the replicas diverge, or a
+        // read returns an old value.
+        SimRunner.SimFailure f = firstFailure(100, 3, "", o -> {
+            o.mutation = Simulation.Mutation.SKIP_SNAPSHOT_LOAD;
+            o.wSnapshot = 20;
+            o.wCrash = 20;
+            o.wRestart = 40;
+            o.wFlushStateMachine = 1;
+        });
+        assertNotNull(f, "a state machine that skipped its snapshot went unnoticed");
+        assertTrue(f.getMessage().contains("snapshot safety") || f.getMessage().contains("diverged")
+                || f.getMessage().contains("linearizab"), f.getMessage());
+    }
 }

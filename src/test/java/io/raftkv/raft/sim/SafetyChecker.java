@@ -1,6 +1,8 @@
 package io.raftkv.raft.sim;
 
 import io.raftkv.raft.Entry;
+import io.raftkv.raft.EntryType;
+import io.raftkv.raft.SnapshotMeta;
 import io.raftkv.raft.HardState;
 import io.raftkv.raft.Message;
 import io.raftkv.raft.MessageType;
@@ -184,6 +186,29 @@ final class SafetyChecker {
         }
     }
 
+    /**
+     * A snapshot taken or installed: its point must be a committed entry, and its data exactly the state machine
+     * obtained by applying the committed entries up to it.
+     */
+    void onSnapshot(Simulation.SimNode n, SnapshotMeta meta, Map<String, String> kv, String what) {
+        long i = meta.index();
+        if (i > committed.size() || committed.get((int) i - 1).term() != meta.term()) {
+            fail("snapshot safety", n.id + " " + what + " snapshot " + meta + " which is not a committed point ("
+                    + (i > committed.size() ? "only " + committed.size() + " known committed" : committed.get((int) i - 1)) + ")");
+        }
+        TreeMap<String, String> expected = new TreeMap<>();
+        for (int k = 0; k < i; k++) {
+            Entry e = committed.get(k);
+            if (e.type() == EntryType.COMMAND) {
+                KvCommand.Put p = KvCommand.decode(e.data());
+                expected.put(p.key(), p.value());
+            }
+        }
+        if (!expected.equals(kv)) {
+            fail("snapshot safety", n.id + " " + what + " snapshot " + meta + " holding " + kv + " but the committed log gives " + expected);
+        }
+    }
+
     /** Cheap per-step checks (and, every 64 steps, each node's status). */
     void afterStep() {
         boolean status = sim.step() % 64 == 0;
@@ -221,22 +246,25 @@ final class SafetyChecker {
     /** Full comparison of the persisted logs, and every committed entry still on a quorum of disks. */
     void fullCheck() {
         List<Simulation.SimNode> nodes = sim.nodes();
-        List<List<Entry>> logs = new ArrayList<>();
-        for (Simulation.SimNode n : nodes) {
-            logs.add(n.disk.all());
-        }
-        for (int a = 0; a < logs.size(); a++) {
-            for (int b = a + 1; b < logs.size(); b++) {
-                List<Entry> la = logs.get(a);
-                List<Entry> lb = logs.get(b);
-                int i = Math.min(la.size(), lb.size());
-                while (i > 0 && la.get(i - 1).term() != lb.get(i - 1).term()) {
+        for (int a = 0; a < nodes.size(); a++) {
+            for (int b = a + 1; b < nodes.size(); b++) {
+                Simulation.SimNode na = nodes.get(a);
+                Simulation.SimNode nb = nodes.get(b);
+                // Below both logs' starts the entries are compacted (committed, checked through the snapshots).
+                long from = Math.max(na.disk.firstIndex(), nb.disk.firstIndex());
+                long i = Math.min(na.disk.lastIndex(), nb.disk.lastIndex());
+                while (i >= from && na.disk.term(i) != nb.disk.term(i)) {
                     i--;
                 }
-                for (int k = 0; k < i; k++) {
+                if (i < from) {
+                    continue;
+                }
+                List<Entry> la = na.disk.entries(from, i + 1, Long.MAX_VALUE);
+                List<Entry> lb = nb.disk.entries(from, i + 1, Long.MAX_VALUE);
+                for (int k = 0; k < la.size(); k++) {
                     if (!la.get(k).equals(lb.get(k))) {
-                        fail("log matching", nodes.get(a).id + " and " + nodes.get(b).id + " agree on the term at index " + i
-                                + " but differ at " + (k + 1) + ": " + la.get(k) + " vs " + lb.get(k));
+                        fail("log matching", na.id + " and " + nb.id + " agree on the term at index " + i
+                                + " but differ at " + la.get(k).index() + ": " + la.get(k) + " vs " + lb.get(k));
                     }
                 }
             }
@@ -245,8 +273,8 @@ final class SafetyChecker {
         for (int i = 1; checkCommitQuorum && i <= committed.size(); i++) {
             Entry c = committed.get(i - 1);
             int holders = 0;
-            for (List<Entry> l : logs) {
-                if (l.size() >= i && l.get(i - 1).equals(c)) {
+            for (Simulation.SimNode n : nodes) {
+                if (holds(n, c)) {
                     holders++;
                 }
             }
@@ -293,9 +321,11 @@ final class SafetyChecker {
         if (c <= n.commitSeen) {
             return;
         }
-        List<Entry> entries = n.disk.entries(n.commitSeen + 1, c + 1, Long.MAX_VALUE);
-        for (Entry e : entries) {
-            recordCommit(e, hs.term(), n.id);
+        long lo = Math.max(n.commitSeen + 1, n.disk.firstIndex());
+        if (lo <= c) {
+            for (Entry e : n.disk.entries(lo, c + 1, Long.MAX_VALUE)) {
+                recordCommit(e, hs.term(), n.id);
+            }
         }
         n.commitSeen = c;
     }
@@ -328,13 +358,36 @@ final class SafetyChecker {
         }
         int holders = 0;
         for (Simulation.SimNode n : sim.nodes()) {
-            if (n.disk.lastIndex() >= e.index() && n.disk.term(e.index()) == e.term()) {
+            if (holds(n, e)) {
                 holders++;
             }
         }
         if (holders < sim.nodes().size() / 2 + 1) {
             fail("commit safety", "committed " + e + " is on only " + holders + " disks (" + when + ")");
         }
+    }
+
+    /**
+     * Whether {@code n}'s disk holds committed entry {@code e}: in its log, or covered by its snapshot (compacted or
+     * installed entries are committed ones; {@link #onSnapshot} checks each snapshot against them).
+     */
+    private boolean holds(Simulation.SimNode n, Entry e) {
+        long start = n.disk.firstIndex() - 1;
+        if (e.index() <= start) {
+            return n.snapshot != null && n.snapshot.meta().index() >= e.index();
+        }
+        return n.disk.lastIndex() >= e.index() && n.disk.term(e.index()) == e.term();
+    }
+
+    /** The term of index {@code i} on {@code n}'s disk, the committed term for a compacted index, -1 if absent. */
+    private long termOnDisk(Simulation.SimNode n, long i) {
+        if (i > n.disk.lastIndex()) {
+            return -1;
+        }
+        if (i >= n.disk.firstIndex() - 1) {
+            return n.disk.term(i);
+        }
+        return i <= committed.size() ? committed.get((int) i - 1).term() : -1;
     }
 
     private void checkLeadersHave(Entry e, long commitTerm) {
@@ -348,10 +401,9 @@ final class SafetyChecker {
     }
 
     private void newLeaderLog(long term, Simulation.SimNode n) {
-        List<Entry> all = n.disk.all();
-        long[] log = new long[all.size() + 1];
-        for (Entry e : all) {
-            log[(int) e.index()] = e.term();
+        long[] log = new long[(int) n.disk.lastIndex() + 1];
+        for (long i = 1; i < log.length; i++) {
+            log[(int) i] = termOnDisk(n, i);
         }
         leaderLogs.put(term, log);
         for (int i = 1; i <= committed.size(); i++) {

@@ -10,7 +10,8 @@ public final class SimRunner {
     public static final int LIVENESS_TICKS = 400;
 
     public record Stats(long seed, int nodes, long steps, int leaders, int committed, long opsOk, long opsUnknown,
-                        long crashes, long delivered, long maxInFlight, long truncations, long rejections, int stabilizeTicks) {
+                        long crashes, long delivered, long maxInFlight, long truncations, long rejections, int stabilizeTicks,
+                        long snapshotsTaken, long snapshotsInstalled, long installCrashes) {
     }
 
     private SimRunner() {
@@ -27,7 +28,8 @@ public final class SimRunner {
             sim.finish();
             History h = sim.history();
             return new Stats(o.seed, o.nodes, sim.step(), sim.leadersElected(), sim.committedCount(), h.count(History.Status.OK),
-                    h.count(History.Status.UNKNOWN), sim.crashes, sim.delivered, sim.maxInFlight, sim.truncations, sim.rejections, ticks);
+                    h.count(History.Status.UNKNOWN), sim.crashes, sim.delivered, sim.maxInFlight, sim.truncations, sim.rejections, ticks,
+                    sim.snapshotsTaken(), sim.snapshotsInstalled(), sim.snapshotInstallCrashes());
         } catch (RuntimeException e) {
             throw new SimFailure(o, steps, sim.step(), e, sim.recentTrace(), sim.describeCluster());
         }

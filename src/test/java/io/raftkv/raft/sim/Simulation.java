@@ -6,6 +6,7 @@ import io.raftkv.raft.HardState;
 import io.raftkv.raft.LogStorage;
 import io.raftkv.raft.MemoryLogStorage;
 import io.raftkv.raft.Message;
+import io.raftkv.raft.MessageType;
 import io.raftkv.raft.Raft;
 import io.raftkv.raft.RaftConfig;
 import io.raftkv.raft.ReadState;
@@ -52,7 +53,12 @@ public final class Simulation {
         /** A runtime that releases a Ready's messages before persisting it, and may crash in between. */
         SEND_BEFORE_PERSIST,
         /** Reads served from the local state machine of whichever node the client asks, without ReadIndex. */
-        LOCAL_READS
+        LOCAL_READS,
+        /**
+         * A restart that finds the state machine behind the newest snapshot and, instead of loading the snapshot,
+         * only moves lastApplied up to it (the entries the snapshot covers are never applied).
+         */
+        SKIP_SNAPSHOT_LOAD
     }
 
     /** Knobs of a run. */
@@ -82,6 +88,10 @@ public final class Simulation {
         public int wPartition = 4;
         public int wHeal = 6;
         public int wFlushStateMachine = 10;
+        /** Take a snapshot on a random node and compact its log (0: never, the log is never compacted). */
+        public int wSnapshot = 0;
+        /** Entries kept behind a snapshot when compacting: a random number from 0 to this. */
+        public int compactionMargin = 2;
         /** Cut the (a) current leader off from everyone; crash the current leader. */
         public int wIsolateLeader = 3;
         public int wCrashLeader = 2;
@@ -138,7 +148,12 @@ public final class Simulation {
             o.batchProbability = r.nextBoolean() ? 0 : 0.3;
             o.reorderProbability = r.nextInt(4) == 0 ? 0 : 0.3;
             o.wHeal = 2 + r.nextInt(6); // how long partitions last
-            switch (r.nextInt(3)) {
+            int weather = r.nextInt(3);
+            if (r.nextBoolean()) { // half the seeds snapshot and compact often, so InstallSnapshot is exercised
+                o.wSnapshot = 2 + r.nextInt(30);
+                o.compactionMargin = r.nextInt(4);
+            }
+            switch (weather) {
                 case 0 -> { // calm: rare faults
                     o.wDrop = 2;
                     o.wDuplicate = 2;
@@ -179,6 +194,9 @@ public final class Simulation {
         long applied;
         TreeMap<String, String> kvDurable = new TreeMap<>();
         long appliedDurable;
+        /** The newest snapshot (durable), and snapshot data received with a SNAPSHOT message (lost in a crash). */
+        SimSnapshots.SimSnapshot snapshot;
+        SimSnapshots.SimSnapshot incomingSnapshot;
         long commitSeen;
         final TreeMap<Long, PendingWrite> writes = new TreeMap<>();
         final LinkedHashMap<Long, PendingRead> reads = new LinkedHashMap<>();
@@ -264,6 +282,7 @@ public final class Simulation {
     private final List<SimNode> nodes = new ArrayList<>();
     private final Map<String, SimNode> byId = new LinkedHashMap<>();
     private final List<Message> network = new ArrayList<>();
+    private final SimSnapshots snapshots;
     /** Messages held back, with the step at which they rejoin the network. */
     private final List<Message> delayed = new ArrayList<>();
     private final List<Long> delayedUntil = new ArrayList<>();
@@ -310,6 +329,8 @@ public final class Simulation {
         this.checker = new SafetyChecker(this);
         this.checker.checkVotes = opt.checkVotes;
         this.checker.checkCommitQuorum = opt.checkCommitQuorum;
+        // Its own random source: runs without snapshots see the same chaos as before snapshots existed.
+        this.snapshots = new SimSnapshots(new Random(opt.seed * 31 + 7), checker, opt.compactionMargin);
         for (int i = 0; i < opt.clients; i++) {
             clients.add(new Client(i));
         }
@@ -356,6 +377,18 @@ public final class Simulation {
 
     public int leadersElected() {
         return checker.leadersElected();
+    }
+
+    public long snapshotsTaken() {
+        return snapshots.taken;
+    }
+
+    public long snapshotsInstalled() {
+        return snapshots.installed;
+    }
+
+    public long snapshotInstallCrashes() {
+        return snapshots.installCrashes;
     }
 
     public int committedCount() {
@@ -409,7 +442,7 @@ public final class Simulation {
 
     private void boot(SimNode n) {
         LogStorage storage = opt.mutation == Mutation.FORGET_VOTE && n.incarnation > 0 ? new ForgetfulStorage(n.disk) : n.disk;
-        n.raft = new Raft(config(n), storage);
+        n.raft = new Raft(config(n), storage, SimSnapshots.metaOf(n));
         n.up = true;
         n.dirty = false;
         n.incarnation++;
@@ -436,6 +469,7 @@ public final class Simulation {
         n.up = false;
         n.raft = null;
         n.dirty = false;
+        n.incomingSnapshot = null;
         for (PendingWrite w : n.writes.values()) {
             abandon(w.client(), w.op());
         }
@@ -464,6 +498,7 @@ public final class Simulation {
         }
         n.kv = new TreeMap<>(n.kvDurable);
         n.applied = n.appliedDurable;
+        snapshots.reconcileOnRestart(n, opt.mutation == Mutation.SKIP_SNAPSHOT_LOAD);
         boot(n);
     }
 
@@ -492,6 +527,9 @@ public final class Simulation {
             Ready rd = r.ready();
             if (tracing) {
                 trace(n.id + " ready: " + readyString(rd));
+            }
+            if (rd.snapshot() != null && !snapshots.install(n, rd.snapshot(), chaos, () -> crash(n))) {
+                return; // crashed part way through the install
             }
             checker.beforePersist(n, rd);
             if (!rd.entries().isEmpty() && rd.entries().get(0).index() <= n.disk.lastIndex()) {
@@ -549,7 +587,8 @@ public final class Simulation {
     }
 
     private void send(List<Message> messages) {
-        for (Message m : messages) {
+        for (Message sent : messages) {
+            Message m = snapshots.onSend(byId.get(sent.from()), sent);
             checker.onSend(m);
             network.add(m);
         }
@@ -609,6 +648,7 @@ public final class Simulation {
             if (tracing) {
                 trace("lost " + m);
             }
+            reportSnapshot(m, false);
             return;
         }
         delivered++;
@@ -619,8 +659,19 @@ public final class Simulation {
             trace("deliver " + m);
         }
         onDeliver.accept(m);
+        snapshots.onDeliver(to, m);
         to.raft.step(m);
         afterInput(to, mayBatch);
+        reportSnapshot(m, true);
+    }
+
+    /** The sender's runtime learns how a snapshot transfer ended, as a real node's streaming thread reports it. */
+    private void reportSnapshot(Message m, boolean delivered) {
+        SimNode from = byId.get(m.from());
+        if (m.type() == MessageType.SNAPSHOT && from != null && from.up) {
+            from.raft.reportSnapshot(m.to(), delivered);
+            afterInput(from, false);
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -758,7 +809,8 @@ public final class Simulation {
     // Chaos
 
     private enum Action {
-        DELIVER, TICK, WRITE, READ, PROCESS, DROP, DUPLICATE, DELAY, CRASH, RESTART, PARTITION, HEAL, FLUSH_SM, ISOLATE_LEADER, CRASH_LEADER
+        DELIVER, TICK, WRITE, READ, PROCESS, DROP, DUPLICATE, DELAY, CRASH, RESTART, PARTITION, HEAL, FLUSH_SM, ISOLATE_LEADER, CRASH_LEADER,
+        SNAPSHOT
     }
 
     private final Action[] actions = Action.values();
@@ -798,6 +850,7 @@ public final class Simulation {
         String leader = leader();
         weights[Action.ISOLATE_LEADER.ordinal()] = leader != null ? opt.wIsolateLeader : 0;
         weights[Action.CRASH_LEADER.ordinal()] = leader != null ? opt.wCrashLeader : 0;
+        weights[Action.SNAPSHOT.ordinal()] = opt.wSnapshot;
         int total = 0;
         for (int w : weights) {
             total += w;
@@ -834,6 +887,7 @@ public final class Simulation {
                 if (tracing) {
                     trace("drop " + m);
                 }
+                reportSnapshot(m, false);
             }
             case DUPLICATE -> {
                 Message m = network.get(rnd.nextInt(network.size()));
@@ -871,6 +925,7 @@ public final class Simulation {
                 isolate(leader);
             }
             case CRASH_LEADER -> crash(byId.get(leader));
+            case SNAPSHOT -> snapshots.take(nodes.get(rnd.nextInt(nodes.size())));
             case FLUSH_SM -> {
                 SimNode n = nodes.get(rnd.nextInt(nodes.size()));
                 if (n.up) {
@@ -1059,6 +1114,11 @@ public final class Simulation {
             }
         }
         return l;
+    }
+
+    /** Takes a snapshot on {@code id} at its applied index and compacts its log (margin 0..compactionMargin). */
+    public void snapshot(String id) {
+        snapshots.take(byId.get(id));
     }
 
     /** Proposes {@code put key value} at {@code id} outside the client history; handles the Ready. */
