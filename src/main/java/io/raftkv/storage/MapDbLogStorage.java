@@ -2,7 +2,6 @@ package io.raftkv.storage;
 
 import io.raftkv.raft.Entry;
 import io.raftkv.raft.HardState;
-import io.raftkv.raft.WritableLogStorage;
 import org.mapdb.BTreeMap;
 import org.mapdb.DB;
 import org.mapdb.HTreeMap;
@@ -38,7 +37,7 @@ import java.util.Map;
  * {@link StorageException} naming the file; the file is never rewritten. A failed write makes the storage refuse
  * further writes (fail-stop): the node must restart and recover from what was committed.
  */
-public final class MapDbLogStorage implements WritableLogStorage, AutoCloseable {
+public final class MapDbLogStorage implements RaftLogStore {
 
     public static final String FILE_NAME = "raft-log.db";
 
@@ -223,6 +222,7 @@ public final class MapDbLogStorage implements WritableLogStorage, AutoCloseable 
     }
 
     /** Bytes used on disk by the log file and its write-ahead log. */
+    @Override
     public long sizeOnDiskBytes() {
         return MapDbFiles.sizeOnDisk(dataDir, FILE_NAME);
     }
@@ -356,6 +356,7 @@ public final class MapDbLogStorage implements WritableLogStorage, AutoCloseable 
      * {@code throughIndex + 1} and remembers the discarded entry's term. One transaction, durable on return. The
      * caller must only compact entries the state machine has applied and made durable.
      */
+    @Override
     public synchronized void compact(long throughIndex) {
         ensureWritable();
         long base = firstIndex - 1;
