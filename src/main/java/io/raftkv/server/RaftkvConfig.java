@@ -24,8 +24,20 @@ public interface RaftkvConfig {
     /** This node's URL as peers and clients reach it; defaults to its entry in {@link #peers()}. */
     Optional<String> advertiseUrl();
 
-    /** Where the node keeps raft-log.db, kv.db and events.log; defaults to {@code data/<node-id>}. */
+    /** Where the node keeps its Raft log (wal/ or raft-log.db), kv.db and events.log; defaults to {@code data/<node-id>}. */
     Optional<String> dataDir();
+
+    /**
+     * How the Raft log and hard state are stored: {@code segmented} (a write-ahead log of segment files in
+     * {@code wal/}, one fdatasync per write) or {@code mapdb} (raft-log.db). A data directory holding the other kind's
+     * log is refused at startup.
+     */
+    @WithDefault("segmented")
+    String logStore();
+
+    /** Size of each preallocated segment file of the segmented log store, in bytes. */
+    @WithDefault("67108864")
+    long walSegmentBytes();
 
     /** Length of one logical tick of the Raft core. */
     @WithDefault("10ms")

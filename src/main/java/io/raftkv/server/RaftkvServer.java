@@ -7,7 +7,8 @@ import io.raftkv.events.EventLog;
 import io.raftkv.node.NodeSettings;
 import io.raftkv.node.RaftNode;
 import io.raftkv.statemachine.KvStateMachine;
-import io.raftkv.storage.MapDbLogStorage;
+import io.raftkv.storage.RaftLogStore;
+import io.raftkv.storage.RaftLogStores;
 import io.raftkv.transport.HttpPeerTransport;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -34,7 +35,7 @@ public class RaftkvServer {
     RaftkvConfig config;
 
     private volatile RaftNode node;
-    private MapDbLogStorage logStorage;
+    private RaftLogStore logStorage;
     private KvStateMachine stateMachine;
     private EventLog events;
     private HttpPeerTransport transport;
@@ -67,13 +68,15 @@ public class RaftkvServer {
         NodeSettings settings = new NodeSettings(config.nodeId(), members, config.tick(), heartbeatTicks, electionTicks,
                 config.requestTimeout(), config.applyFlushInterval(), config.maxMessageBytes(), config.maxInflight());
 
+        RaftLogStores.Kind logStore = RaftLogStores.Kind.parse(config.logStore());
         events = EventLog.open(dataDir, config.nodeId());
-        logStorage = MapDbLogStorage.open(dataDir);
+        logStorage = RaftLogStores.open(logStore, dataDir, config.walSegmentBytes());
         stateMachine = KvStateMachine.open(dataDir);
         transport = new HttpPeerTransport(config.nodeId(), members, config.requestTimeout());
         node = new RaftNode(settings, logStorage, stateMachine, transport, events, null, this::fatal);
         node.start();
-        LOG.infof("raftkv node %s at %s, data in %s, members %s", config.nodeId(), members.get(config.nodeId()), dataDir, members);
+        LOG.infof("raftkv node %s at %s, data in %s (%s log), members %s", config.nodeId(), members.get(config.nodeId()),
+                dataDir, config.logStore(), members);
     }
 
     private void fatal(Throwable t) {

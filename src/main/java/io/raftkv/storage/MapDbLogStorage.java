@@ -3,7 +3,6 @@ package io.raftkv.storage;
 import io.raftkv.raft.Entry;
 import io.raftkv.raft.HardState;
 import io.raftkv.raft.SnapshotMeta;
-import io.raftkv.raft.WritableLogStorage;
 import org.mapdb.BTreeMap;
 import org.mapdb.DB;
 import org.mapdb.HTreeMap;
@@ -39,7 +38,7 @@ import java.util.Map;
  * {@link StorageException} naming the file; the file is never rewritten. A failed write makes the storage refuse
  * further writes (fail-stop): the node must restart and recover from what was committed.
  */
-public final class MapDbLogStorage implements WritableLogStorage, AutoCloseable {
+public final class MapDbLogStorage implements RaftLogStore {
 
     public static final String FILE_NAME = "raft-log.db";
 
@@ -224,6 +223,7 @@ public final class MapDbLogStorage implements WritableLogStorage, AutoCloseable 
     }
 
     /** Bytes used on disk by the log file and its write-ahead log. */
+    @Override
     public long sizeOnDiskBytes() {
         return MapDbFiles.sizeOnDisk(dataDir, FILE_NAME);
     }

@@ -61,7 +61,7 @@ class LabScenarioIT {
 
             // Its files tell the story: the log, the state machine, and the event log's new leader line.
             Path dir = cluster.dataDir(leader);
-            assertTrue(Files.exists(dir.resolve("raft-log.db")), "raft-log.db");
+            assertTrue(Files.exists(dir.resolve("wal/00000000000000000001.seg")), "wal/00000000000000000001.seg");
             assertTrue(Files.exists(dir.resolve("kv.db")), "kv.db");
             String events = Files.readString(dir.resolve("events.log"));
             assertTrue(events.contains("leader is now: " + following), events);
@@ -94,7 +94,7 @@ class LabScenarioIT {
     void aCorruptedLogStopsTheNodeWithAClearErrorAndIsLeftAsItIs() throws Exception {
         Path root = Path.of("target/it-lab/corrupt-" + System.currentTimeMillis());
         try (ProcessCluster cluster = new ProcessCluster(root, 3)) {
-            Path file = cluster.dataDir("node1").resolve("raft-log.db");
+            Path file = cluster.dataDir("node1").resolve("wal/00000000000000000001.seg");
             Files.createDirectories(file.getParent());
             byte[] garbage = new byte[8192];
             new Random(42).nextBytes(garbage);
