@@ -4,6 +4,7 @@ import io.raftkv.raft.Entry;
 import io.raftkv.raft.EntryType;
 import io.raftkv.storage.BinaryReader;
 import io.raftkv.storage.BinaryWriter;
+import io.raftkv.storage.FileSync;
 import io.raftkv.storage.MapDbFiles;
 import io.raftkv.storage.StorageException;
 import org.mapdb.BTreeMap;
@@ -11,7 +12,10 @@ import org.mapdb.DB;
 import org.mapdb.HTreeMap;
 import org.mapdb.Serializer;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -35,25 +39,32 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * Threads: one thread applies and flushes; any thread may read. Applying a batch holds a write lock, so a reader sees
  * the state between two batches, never half of an entry. Reads see applied entries whether flushed or not (they are
  * committed in the Raft log, so a crash re-applies them).
+ * <p>
+ * Snapshots: {@link #beginPointInTime} reads the whole state as of one index while applies go on (the snapshot
+ * writer, {@code io.raftkv.snapshot.KvSnapshotter}, streams it to a file); {@link #install} replaces the content with
+ * a snapshot's, atomically on disk.
  */
 public final class KvStateMachine implements StateMachine {
 
     public static final String FILE_NAME = "kv.db";
 
-    private static final String DATA = "kv";
-    private static final String META = "kvMeta";
-    private static final String K_FORMAT = "raftkv-kv-format";
-    private static final String K_LAST_APPLIED = "lastApplied";
-    private static final String K_COUNT = "count";
-    private static final long FORMAT = 1;
+    static final String DATA = "kv";
+    static final String META = "kvMeta";
+    static final String K_FORMAT = "raftkv-kv-format";
+    static final String K_LAST_APPLIED = "lastApplied";
+    static final String K_COUNT = "count";
+    static final long FORMAT = 1;
     private static final int VALUE_FORMAT = 1;
 
     private final Path dataDir;
     private final Path file;
-    private final DB db;
-    private final BTreeMap<String, byte[]> data;
-    private final HTreeMap<String, Long> meta;
+    // Replaced only by install, under the write lock and the monitor.
+    private DB db;
+    private BTreeMap<String, byte[]> data;
+    private HTreeMap<String, Long> meta;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    // The point-in-time read in progress, if any: set and cleared under the write lock (see KvPointInTime).
+    private KvPointInTime pointInTime;
 
     private volatile long lastApplied;
     private volatile boolean closed;
@@ -63,14 +74,23 @@ public final class KvStateMachine implements StateMachine {
     // Guarded by this (the applying thread).
     private boolean dirty;
 
-    /** Opens (creating it if needed) the state machine of the node whose data directory is {@code dataDir}. */
+    /**
+     * Opens (creating it if needed) the state machine of the node whose data directory is {@code dataDir}. A temporary
+     * file left by an interrupted {@link #install} is deleted first.
+     */
     public static KvStateMachine open(Path dataDir) {
+        MapDbFiles.prepareDataDir(dataDir);
+        KvInstaller.deleteLeftovers(dataDir);
         return MapDbFiles.openStore(dataDir, FILE_NAME, "KV store", (file, db) -> new KvStateMachine(dataDir, file, db));
     }
 
     private KvStateMachine(Path dataDir, Path file, DB db) {
         this.dataDir = dataDir;
         this.file = file;
+        load(db);
+    }
+
+    private void load(DB db) {
         this.db = db;
         List<String> names = new ArrayList<>();
         db.getAllNames().forEach(names::add);
@@ -172,6 +192,9 @@ public final class KvStateMachine implements StateMachine {
         if (!holds(cmd.condition(), cur)) {
             return ApplyResult.conflict(e.index(), e.term(), key, curVersion);
         }
+        if (pointInTime != null && (cmd.op() == KvCommand.Op.PUT || cur != null)) {
+            pointInTime.beforeChange(key, raw);
+        }
         if (cmd.op() == KvCommand.Op.PUT) {
             data.put(key, encodeStored(e.index(), cur == null ? e.index() : cur.createIndex, cmd.value()));
             if (cur == null) {
@@ -220,6 +243,7 @@ public final class KvStateMachine implements StateMachine {
         lock.writeLock().lock();
         try {
             closed = true;
+            abandonPointInTime("the KV store was closed");
             try {
                 if (dirty && !failed) {
                     db.commit();
@@ -242,7 +266,227 @@ public final class KvStateMachine implements StateMachine {
         lock.writeLock().lock();
         try {
             closed = true;
+            abandonPointInTime("the KV store was closed");
             db.close(); // with transactions, uncommitted changes are discarded
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------- snapshots
+
+    /**
+     * Starts a point-in-time read of the whole state as of the current {@link #lastApplied()}, for a snapshot (see
+     * {@link KvPointInTime}): applies go on while it is read. One at a time ({@link IllegalStateException} if one is
+     * open); the caller must close it.
+     */
+    public synchronized KvPointInTime beginPointInTime() {
+        ensureWritable();
+        lock.writeLock().lock();
+        try {
+            if (pointInTime != null) {
+                throw new IllegalStateException("a snapshot of " + file + " is already being read (at index "
+                        + pointInTime.index() + ")");
+            }
+            pointInTime = new KvPointInTime(this, lastApplied, count);
+            return pointInTime;
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    void endPointInTime(KvPointInTime pit) {
+        lock.writeLock().lock();
+        try {
+            if (pointInTime == pit) {
+                pointInTime = null;
+            }
+            pit.abandon("it was closed");
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    // Under the write lock.
+    private void abandonPointInTime(String why) {
+        if (pointInTime != null) {
+            pointInTime.abandon(why);
+            pointInTime = null;
+        }
+    }
+
+    /** One batch of {@link KvPointInTime#nextBatch}: see the races discussion there. */
+    List<KvEntry> readPointInTime(KvPointInTime pit, int maxKeys) {
+        while (true) {
+            lock.readLock().lock();
+            try {
+                ensureReadable();
+                if (pit.endedBecause != null) {
+                    throw new IllegalStateException("the snapshot read of " + file + " at index " + pit.index()
+                            + " has ended: " + pit.endedBecause);
+                }
+                if (pit.exhausted) {
+                    return List.of();
+                }
+                NavigableMap<String, byte[]> live = pit.cursor == null ? data : data.tailMap(pit.cursor, false);
+                List<String> liveKeys = new ArrayList<>(Math.min(maxKeys, 4096));
+                List<byte[]> liveValues = new ArrayList<>(Math.min(maxKeys, 4096));
+                for (Map.Entry<String, byte[]> e : live.entrySet()) {
+                    liveKeys.add(e.getKey());
+                    liveValues.add(e.getValue());
+                    if (liveKeys.size() == maxKeys) {
+                        break;
+                    }
+                }
+                int n = liveKeys.size();
+                boolean end = n < maxKeys;
+                String last = end ? null : liveKeys.get(n - 1);
+                // Only keys after the cursor have pre-images (older ones were dropped and are no longer recorded).
+                NavigableMap<String, byte[]> pre = end ? pit.preImages : pit.preImages.headMap(last, true);
+                List<KvEntry> out = new ArrayList<>(n + 16);
+                java.util.Iterator<Map.Entry<String, byte[]>> preIt = pre.entrySet().iterator();
+                Map.Entry<String, byte[]> p = preIt.hasNext() ? preIt.next() : null;
+                int i = 0;
+                while (i < n || p != null) {
+                    int c = i >= n ? 1 : p == null ? -1 : liveKeys.get(i).compareTo(p.getKey());
+                    String key;
+                    byte[] raw;
+                    if (c < 0) { // unchanged since the snapshot index
+                        key = liveKeys.get(i);
+                        raw = liveValues.get(i);
+                        i++;
+                    } else { // changed since: its state at the snapshot index is the pre-image
+                        key = p.getKey();
+                        raw = p.getValue();
+                        if (c == 0) {
+                            i++;
+                        }
+                        p = preIt.hasNext() ? preIt.next() : null;
+                    }
+                    if (raw != KvPointInTime.ABSENT) {
+                        out.add(decodeStored(key, raw).toEntry(key));
+                    }
+                }
+                pre.clear();
+                if (end) {
+                    pit.exhausted = true;
+                } else {
+                    pit.cursor = last;
+                }
+                if (!out.isEmpty() || end) {
+                    return out;
+                }
+                // every key of this range was created since the snapshot index: read on
+            } finally {
+                lock.readLock().unlock();
+            }
+        }
+    }
+
+    /** What {@link #install} reads: the content of a snapshot. */
+    public interface InstallSource {
+
+        /** The log index the content stands for: lastApplied after the install. */
+        long index();
+
+        /** How many entries {@link #next()} returns. */
+        long count();
+
+        /**
+         * The next key with its value, version and create index, in strictly increasing key order; null at the end,
+         * which a source may only report once it has verified everything it read (a corrupt source throws instead).
+         */
+        KvEntry next();
+    }
+
+    /** The steps of {@link #install}, for crash tests: the hook runs after each. */
+    public enum InstallStep {
+        /** The new store is complete and synced in its temporary file; kv.db is untouched. */
+        NEW_FILE_WRITTEN,
+        /** The current kv.db is closed (cleanly: everything it holds is in the file). */
+        OLD_CLOSED,
+        /** kv.db's write-ahead log files are deleted, and the deletion synced. */
+        OLD_WAL_REMOVED,
+        /** The temporary file was renamed over kv.db. */
+        RENAMED,
+        /** The rename is synced. */
+        DIRECTORY_SYNCED,
+        /** The new kv.db is open and serving. */
+        REOPENED
+    }
+
+    /** {@link #install(InstallSource, java.util.function.Consumer)} without a hook. */
+    public void install(InstallSource source) {
+        install(source, step -> {
+        });
+    }
+
+    /**
+     * Replaces the whole content of the store with {@code source}'s, atomically on disk: after a crash at any
+     * instant, {@code kv.db} is either the old store or the new one (a leftover temporary file is deleted by the next
+     * {@link #open}). Afterwards {@link #lastApplied()} is {@code source.index()}; entries applied but not flushed
+     * before are gone (they were older than the snapshot). A snapshot read in progress is ended (it fails).
+     * <p>
+     * The new file is built first, while reads go on against the old content; only the swap (close, rename, reopen)
+     * holds reads off. If building fails (a corrupt snapshot, a full disk) the store is unchanged and usable. A
+     * failure after the old store was closed leaves the state machine unusable: restart the node.
+     *
+     * @param afterStep called after each {@link InstallStep} (tests inject crashes there)
+     */
+    public synchronized void install(InstallSource source, java.util.function.Consumer<InstallStep> afterStep) {
+        ensureWritable();
+        lock.writeLock().lock();
+        try {
+            abandonPointInTime("the content was replaced by a snapshot install");
+        } finally {
+            lock.writeLock().unlock();
+        }
+        Path tmp = KvInstaller.build(dataDir, source);
+        try {
+            afterStep.accept(InstallStep.NEW_FILE_WRITTEN);
+        } catch (RuntimeException | Error e) {
+            KvInstaller.deleteLeftovers(dataDir);
+            throw e;
+        }
+        lock.writeLock().lock();
+        try {
+            failed = true; // until the new store is open: nothing may use the closed one
+            try {
+                db.close(); // unflushed applies are dropped: they are older than the snapshot
+            } catch (RuntimeException | Error e) {
+                throw new StorageException("cannot close KV store " + file + " to install a snapshot: "
+                        + MapDbFiles.describe(e) + "; it was left with its write-ahead log, restart the node", e);
+            }
+            afterStep.accept(InstallStep.OLD_CLOSED);
+            KvInstaller.deleteWal(dataDir, FILE_NAME);
+            FileSync.syncDirectory(dataDir);
+            afterStep.accept(InstallStep.OLD_WAL_REMOVED);
+            try {
+                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (IOException e) {
+                throw new StorageException("cannot rename " + tmp + " over " + file + ": " + e
+                        + "; the old store is intact, restart the node", e);
+            }
+            afterStep.accept(InstallStep.RENAMED);
+            FileSync.syncDirectory(dataDir);
+            afterStep.accept(InstallStep.DIRECTORY_SYNCED);
+            DB fresh = MapDbFiles.open(dataDir, FILE_NAME);
+            try {
+                load(fresh);
+            } catch (RuntimeException | Error e) {
+                try {
+                    fresh.close();
+                } catch (RuntimeException | Error ignored) {
+                    // already failing
+                }
+                throw e;
+            }
+            if (lastApplied != source.index()) {
+                throw corrupt("installed lastApplied " + lastApplied + " is not the snapshot's " + source.index());
+            }
+            dirty = false;
+            failed = false;
+            afterStep.accept(InstallStep.REOPENED);
         } finally {
             lock.writeLock().unlock();
         }
@@ -346,13 +590,13 @@ public final class KvStateMachine implements StateMachine {
         return new StorageException("KV store " + file + " is unreadable: " + what + "; the file was left as it is");
     }
 
-    private record Stored(long version, long createIndex, byte[] value) {
+    record Stored(long version, long createIndex, byte[] value) {
         KvEntry toEntry(String key) {
             return new KvEntry(key, value, version, createIndex);
         }
     }
 
-    private static byte[] encodeStored(long version, long createIndex, byte[] value) {
+    static byte[] encodeStored(long version, long createIndex, byte[] value) {
         return new BinaryWriter(value.length + 24)
                 .writeByte(VALUE_FORMAT)
                 .writeVarLong(version)
@@ -361,7 +605,7 @@ public final class KvStateMachine implements StateMachine {
                 .toByteArray();
     }
 
-    private Stored decodeStored(String key, byte[] raw) {
+    Stored decodeStored(String key, byte[] raw) {
         try {
             BinaryReader r = new BinaryReader(raw);
             int format = r.readByte("value format");
