@@ -56,6 +56,16 @@ public class StatusResource {
             out.put("droppedPeerMessages", s.droppedPeerMessages());
             out.put("dataDir", server.dataDir().toString());
             out.put("runtime", runtime());
+            var snaps = server.snapshots();
+            if (snaps != null) {
+                var latest = snaps.latest();
+                out.put("snapshot", KvResource.body("index", latest.index(), "term", latest.term(),
+                        "sizeBytes", snaps.latestSizeBytes(), "inProgress", snaps.inProgress(),
+                        "receivedFromLeader", snaps.receivedSnapshot()));
+            }
+            out.put("logBytes", server.logBytesOnDisk());
+            var sm = server.stateMachine();
+            out.put("kvBytes", sm == null ? 0 : sm.sizeOnDiskBytes());
             return out;
         });
     }

@@ -18,12 +18,20 @@ import java.util.Map;
  *                           a crash replays the tail)
  * @param maxMsgBytes        entry bytes per AppendEntries
  * @param maxInflight        unacknowledged AppendEntries per peer
+ * @param snapshotEntries    take a snapshot once this many entries were applied since the last one ...
+ * @param snapshotBytes      ... or once this many bytes of entries were written to the log since the last one
+ * @param logMargin          entries kept in the log behind a snapshot, so a briefly lagging follower catches up from
+ *                           the log rather than by a whole snapshot
  */
 public record NodeSettings(String id, Map<String, URI> members, Duration tick, int heartbeatTicks, int electionTicks,
-                           Duration requestTimeout, Duration applyFlushInterval, long maxMsgBytes, int maxInflight) {
+                           Duration requestTimeout, Duration applyFlushInterval, long maxMsgBytes, int maxInflight,
+                           long snapshotEntries, long snapshotBytes, long logMargin) {
 
     public NodeSettings {
         members = Map.copyOf(members);
+        if (snapshotEntries < 1 || snapshotBytes < 1 || logMargin < 0) {
+            throw new IllegalArgumentException("snapshot thresholds must be positive and the log margin not negative");
+        }
         if (!members.containsKey(id)) {
             throw new IllegalArgumentException("node id '" + id + "' is not among the members " + members.keySet());
         }

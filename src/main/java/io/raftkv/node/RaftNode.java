@@ -11,6 +11,7 @@ import io.raftkv.raft.RaftConfig;
 import io.raftkv.raft.ReadState;
 import io.raftkv.raft.Ready;
 import io.raftkv.raft.Role;
+import io.raftkv.raft.SnapshotMeta;
 import io.raftkv.raft.WritableLogStorage;
 import io.raftkv.statemachine.ApplyResult;
 import io.raftkv.statemachine.StateMachine;
@@ -55,6 +56,7 @@ public final class RaftNode implements AutoCloseable {
     private final WritableLogStorage storage;
     private final StateMachine stateMachine;
     private final PeerTransport transport;
+    private final NodeSnapshots snapshots;
     private final EventLog events;
     private final Consumer<Throwable> onFatal;
     private final Raft raft;
@@ -67,6 +69,9 @@ public final class RaftNode implements AutoCloseable {
 
     // Owned by the loop thread.
     private final Map<Long, PendingWrite> pendingWrites = new HashMap<>();
+    /** Loop thread: the newest snapshot's index, and entry bytes logged since it was started. */
+    private long snapshotIndex;
+    private long logBytesSinceSnapshot;
     private final Map<Long, CompletableFuture<Long>> pendingReads = new HashMap<>();
     private final PriorityQueue<WaitingRead> waitingReads = new PriorityQueue<>((a, b) -> Long.compare(a.index, b.index));
     private long readSequence;
@@ -85,17 +90,20 @@ public final class RaftNode implements AutoCloseable {
     private volatile long lastApplied;
 
     public RaftNode(NodeSettings settings, WritableLogStorage storage, StateMachine stateMachine, PeerTransport transport,
-                    EventLog events, Random random, Consumer<Throwable> onFatal) {
+                    NodeSnapshots snapshots, EventLog events, Random random, Consumer<Throwable> onFatal) {
         this.settings = settings;
         this.storage = storage;
         this.stateMachine = stateMachine;
         this.transport = transport;
+        this.snapshots = snapshots;
         this.events = events;
         this.onFatal = onFatal;
         RaftConfig config = new RaftConfig(settings.id(), settings.memberIds(), settings.electionTicks(),
                 settings.heartbeatTicks(), settings.maxMsgBytes(), settings.maxInflight(), 16L << 20, true, true,
                 stateMachine.lastApplied(), random == null ? new SecureRandom() : random);
-        this.raft = new Raft(config, storage);
+        SnapshotMeta latest = snapshots.latest();
+        this.raft = new Raft(config, storage, latest);
+        this.snapshotIndex = latest.index();
         this.term = raft.term();
         this.commitIndex = raft.commitIndex();
         this.lastApplied = raft.lastApplied();
@@ -250,14 +258,17 @@ public final class RaftNode implements AutoCloseable {
 
     private void handleReady(Ready rd) {
         if (rd.snapshot() != null) {
-            // This runtime never compacts its log, so no leader sends it a snapshot yet.
-            throw new IllegalStateException("asked to install snapshot " + rd.snapshot() + ", which this runtime does not support yet");
+            installSnapshot(rd.snapshot());
         }
         // The leader's AppendEntries and heartbeats may leave before its own disk write (Raft thesis 10.2.1): the core
         // counts the leader's own copy toward commit only after advance(), i.e. after the write below.
         List<Message> early = new ArrayList<>();
         List<Message> late = new ArrayList<>();
         for (Message m : rd.messages()) {
+            if (m.type() == MessageType.SNAPSHOT) {
+                sendSnapshot(m);
+                continue;
+            }
             (m.type() == MessageType.APPEND || m.type() == MessageType.HEARTBEAT ? early : late).add(m);
         }
         if (!early.isEmpty()) {
@@ -339,10 +350,93 @@ public final class RaftNode implements AutoCloseable {
     private void saveLog(List<Entry> entries) {
         HardState hs = unsavedHardState;
         storage.save(hs, entries);
+        for (Entry e : entries) {
+            logBytesSinceSnapshot += e.sizeInBytes();
+        }
         if (hs != null) {
             savedHardState = hs;
             unsavedHardState = null;
         }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Snapshots and compaction
+
+    /**
+     * Takes a snapshot when enough was applied or logged since the last one (called by the periodic housekeeping), or
+     * at once when {@code force} (an operator's request). Completes when the snapshot is durable and the log compacted.
+     */
+    public CompletableFuture<SnapshotMeta> snapshot(boolean force) {
+        CompletableFuture<SnapshotMeta> future = new CompletableFuture<>();
+        submit(future, () -> {
+            long applied = stateMachine.lastApplied();
+            boolean due = applied - snapshotIndex >= settings.snapshotEntries()
+                    || (logBytesSinceSnapshot >= settings.snapshotBytes() && applied > snapshotIndex);
+            if (snapshots.inProgress()) {
+                future.completeExceptionally(new IllegalStateException("a snapshot is being taken"));
+            } else if (applied <= snapshotIndex || applied < storage.firstIndex() - 1 || (!force && !due)) {
+                future.complete(snapshots.latest()); // nothing new to cover
+            } else {
+                startSnapshot(applied, future);
+            }
+        });
+        return future;
+    }
+
+    private void startSnapshot(long applied, CompletableFuture<SnapshotMeta> future) {
+        SnapshotMeta at = new SnapshotMeta(applied, storage.term(applied));
+        long started = System.nanoTime();
+        logBytesSinceSnapshot = 0;
+        snapshots.start(at).whenComplete((meta, err) -> inbox.add(() -> {
+            if (err != null) {
+                LOG.log(Level.WARNING, "snapshot at " + at + " failed", err);
+                events.log("snapshot at " + at + " failed: " + err);
+                future.completeExceptionally(err);
+                return;
+            }
+            if (raft.snapshotTaken(meta)) {
+                snapshotIndex = Math.max(snapshotIndex, meta.index());
+                long through = Math.min(meta.index() - settings.logMargin(), storage.lastIndex());
+                if (through > storage.firstIndex() - 1) {
+                    storage.compact(through);
+                }
+            }
+            events.log("snapshot taken at index " + meta.index() + ", term " + meta.term() + " in "
+                    + (System.nanoTime() - started) / 1_000_000 + " ms; the log now starts at " + storage.firstIndex());
+            future.complete(meta);
+        }));
+    }
+
+    /** A follower needs entries this leader compacted: stream the snapshot, then tell the core how it went. */
+    private void sendSnapshot(Message m) {
+        events.log("sending snapshot " + m.index() + "@" + m.logTerm() + " to " + m.to());
+        snapshots.send(m).whenComplete((ok, err) -> inbox.add(() -> raft.reportSnapshot(m.to(), err == null && ok)));
+    }
+
+    /** The core accepted a snapshot received from the leader: the log restarts after it, the state machine is it. */
+    private void installSnapshot(SnapshotMeta s) {
+        long started = System.nanoTime();
+        storage.resetTo(s);
+        snapshots.install(s);
+        snapshotIndex = s.index();
+        logBytesSinceSnapshot = 0;
+        lastApplied = s.index();
+        // Writes this node proposed as an earlier leader and that the snapshot covers: whether they are in it is
+        // unknown here.
+        for (Iterator<Map.Entry<Long, PendingWrite>> it = pendingWrites.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<Long, PendingWrite> w = it.next();
+            if (w.getKey() <= s.index()) {
+                w.getValue().future().completeExceptionally(new java.util.concurrent.TimeoutException(
+                        "replaced by a snapshot from the leader; the outcome is unknown"));
+                it.remove();
+            }
+        }
+        events.log("installed snapshot " + s + " from the leader in " + (System.nanoTime() - started) / 1_000_000
+                + " ms; the log now starts at " + storage.firstIndex());
+    }
+
+    public long snapshotIndex() {
+        return snapshotIndex;
     }
 
     private void releaseReads() {

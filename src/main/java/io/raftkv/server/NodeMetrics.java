@@ -12,7 +12,7 @@ import jakarta.inject.Inject;
 
 import java.util.function.ToDoubleFunction;
 
-/** Raft gauges on /q/metrics (Prometheus): term, commit index, last applied, leadership. */
+/** Raft gauges on /q/metrics (Prometheus): term, commit index, last applied, leadership, snapshots, disk use. */
 @ApplicationScoped
 public class NodeMetrics {
 
@@ -27,6 +27,17 @@ public class NodeMetrics {
         gauge("raftkv_commit_index", "highest log index known to be committed", RaftNode::commitIndex);
         gauge("raftkv_last_applied", "highest log index applied to the state machine", RaftNode::lastApplied);
         gauge("raftkv_is_leader", "1 if this node is the leader", n -> n.role() == Role.LEADER ? 1 : 0);
+        gauge("raftkv_snapshot_index", "log index of the newest snapshot", RaftNode::snapshotIndex);
+        Gauge.builder("raftkv_snapshot_size_bytes", server, s -> s.snapshots() == null ? Double.NaN : s.snapshots().latestSizeBytes())
+                .description("size of the newest snapshot file").register(registry);
+        Gauge.builder("raftkv_snapshots_received_total", server, s -> s.snapshots() == null ? Double.NaN : s.snapshots().receivedSnapshot())
+                .description("snapshots received from a leader since start").register(registry);
+        Gauge.builder("raftkv_log_first_index", server, RaftkvServer::logFirstIndex)
+                .description("first index the raft log holds (moves with compaction)").register(registry);
+        Gauge.builder("raftkv_log_bytes", server, RaftkvServer::logBytesOnDisk)
+                .description("bytes of the raft log's files").register(registry);
+        Gauge.builder("raftkv_kv_bytes", server, s -> s.stateMachine() == null ? Double.NaN : s.stateMachine().sizeOnDiskBytes())
+                .description("bytes of kv.db").register(registry);
         Gauge.builder("raftkv_peer_messages_dropped", server, s -> s.droppedPeerMessages())
                 .description("peer messages dropped because a peer's queue was full").register(registry);
     }

@@ -74,4 +74,20 @@ public interface RaftkvConfig {
     /** Unacknowledged AppendEntries per peer (pipelining depth). */
     @WithDefault("256")
     int maxInflight();
+
+    /** Take a snapshot (and compact the log) once this many entries were applied since the last one. */
+    @WithDefault("100000")
+    long snapshotThreshold();
+
+    /** ... or once this many bytes of entries were written to the log since the last one. */
+    @WithDefault("134217728")
+    long snapshotThresholdBytes();
+
+    /** Entries kept in the log behind a snapshot, so a follower that lags a little catches up without a snapshot. */
+    @WithDefault("10000")
+    long snapshotLogMargin();
+
+    /** Chunk size of a snapshot sent to a follower, in bytes. */
+    @WithDefault("1048576")
+    int snapshotChunkBytes();
 }

@@ -7,7 +7,12 @@ import io.raftkv.events.EventLog;
 import io.raftkv.node.NodeSettings;
 import io.raftkv.node.RaftNode;
 import io.raftkv.statemachine.KvStateMachine;
+import io.raftkv.snapshot.KvNodeSnapshots;
+import io.raftkv.snapshot.SnapshotInfo;
+import io.raftkv.snapshot.SnapshotRestore;
+import io.raftkv.snapshot.SnapshotStore;
 import io.raftkv.storage.RaftLogStore;
+import io.quarkus.scheduler.Scheduled;
 import io.raftkv.storage.RaftLogStores;
 import io.raftkv.transport.HttpPeerTransport;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -39,6 +44,7 @@ public class RaftkvServer {
     private KvStateMachine stateMachine;
     private EventLog events;
     private HttpPeerTransport transport;
+    private KvNodeSnapshots snapshots;
     private Map<String, URI> members;
     private Path dataDir;
 
@@ -66,17 +72,69 @@ public class RaftkvServer {
         int heartbeatTicks = (int) Math.max(1, config.heartbeatInterval().toNanos() / tickNanos);
         int electionTicks = (int) Math.max(heartbeatTicks + 1, config.electionTimeout().toNanos() / tickNanos);
         NodeSettings settings = new NodeSettings(config.nodeId(), members, config.tick(), heartbeatTicks, electionTicks,
-                config.requestTimeout(), config.applyFlushInterval(), config.maxMessageBytes(), config.maxInflight());
+                config.requestTimeout(), config.applyFlushInterval(), config.maxMessageBytes(), config.maxInflight(),
+                config.snapshotThreshold(), config.snapshotThresholdBytes(), config.snapshotLogMargin());
 
         RaftLogStores.Kind logStore = RaftLogStores.Kind.parse(config.logStore());
         events = EventLog.open(dataDir, config.nodeId());
         logStorage = RaftLogStores.open(logStore, dataDir, config.walSegmentBytes());
+        SnapshotStore snapshotStore = SnapshotStore.open(dataDir);
+        reconcileLogWithSnapshot(snapshotStore);
         stateMachine = KvStateMachine.open(dataDir);
+        // The restart rule: a state machine behind the newest snapshot (or missing) is loaded from it.
+        SnapshotRestore.Result restored = SnapshotRestore.restore(stateMachine, snapshotStore, logStorage.firstIndex());
+        restored.installed().ifPresent(m -> events.log("state machine loaded from snapshot " + m + " at start"));
+        restored.setAside().forEach(p -> events.log("damaged snapshot set aside: " + p));
         transport = new HttpPeerTransport(config.nodeId(), members, config.requestTimeout());
-        node = new RaftNode(settings, logStorage, stateMachine, transport, events, null, this::fatal);
+        snapshots = new KvNodeSnapshots(stateMachine, snapshotStore, config.nodeId(), HttpPeerTransport.SENDER_HEADER,
+                members, config.requestTimeout(), config.snapshotChunkBytes());
+        node = new RaftNode(settings, logStorage, stateMachine, transport, snapshots, events, null, this::fatal);
         node.start();
         LOG.infof("raftkv node %s at %s, data in %s (%s log), members %s", config.nodeId(), members.get(config.nodeId()),
                 dataDir, config.logStore(), members);
+    }
+
+    /**
+     * A snapshot received from a leader is durable before the log is reset to it; after a crash in between, the log
+     * does not hold the snapshot's point and is reset now (whatever it holds there is uncommitted: the snapshot is of
+     * committed state, and a log that disagrees at a committed point agrees on nothing after it).
+     */
+    private void reconcileLogWithSnapshot(SnapshotStore store) {
+        store.latest().map(SnapshotInfo::meta).ifPresent(s -> {
+            boolean holds = logStorage.firstIndex() - 1 <= s.index() && s.index() <= logStorage.lastIndex()
+                    && logStorage.term(s.index()) == s.term();
+            if (!holds) {
+                if (s.index() < logStorage.firstIndex() - 1) {
+                    throw new IllegalStateException("the raft log starts at " + logStorage.firstIndex()
+                            + " but the newest snapshot is " + s + ": entries in between are missing");
+                }
+                events.log("raft log reset to snapshot " + s + " (an install was interrupted)");
+                logStorage.resetTo(s);
+            }
+        });
+    }
+
+    /** Periodic housekeeping: a snapshot when enough was applied or logged since the last one. */
+    @Scheduled(every = "${raftkv.snapshot-check-interval:5s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void snapshotIfDue() {
+        RaftNode n = node;
+        if (n != null) {
+            n.snapshot(false).exceptionally(e -> null);
+        }
+    }
+
+    public KvNodeSnapshots snapshots() {
+        return snapshots;
+    }
+
+    public long logFirstIndex() {
+        RaftLogStore l = logStorage;
+        return l == null ? 0 : l.firstIndex();
+    }
+
+    public long logBytesOnDisk() {
+        RaftLogStore l = logStorage;
+        return l == null ? 0 : l.sizeOnDiskBytes();
     }
 
     private void fatal(Throwable t) {
@@ -100,7 +158,7 @@ public class RaftkvServer {
         } catch (RuntimeException e) {
             LOG.warn("error stopping the node", e);
         }
-        for (AutoCloseable c : new AutoCloseable[] {stateMachine, logStorage, events}) {
+        for (AutoCloseable c : new AutoCloseable[] {snapshots, stateMachine, logStorage, events}) {
             try {
                 if (c != null) {
                     c.close();
@@ -110,6 +168,7 @@ public class RaftkvServer {
             }
         }
         stateMachine = null;
+        snapshots = null;
         logStorage = null;
         events = null;
     }

@@ -45,6 +45,11 @@ final class ContainerCluster implements AutoCloseable {
     private final DockerClient docker = DockerClientFactory.instance().client();
 
     ContainerCluster(int size) {
+        this(size, Map.of());
+    }
+
+    /** A cluster whose nodes all get {@code env} on top of the defaults (e.g. small snapshot thresholds). */
+    ContainerCluster(int size, Map<String, String> env) {
         String run = UUID.randomUUID().toString().substring(0, 8);
         List<String> peers = new ArrayList<>();
         for (int i = 1; i <= size; i++) {
@@ -62,6 +67,7 @@ final class ContainerCluster implements AutoCloseable {
                     .withEnv("RAFTKV_NODE_ID", id)
                     .withEnv("RAFTKV_PEERS", String.join(",", peers))
                     .withEnv("RAFTKV_ELECTION_TIMEOUT", "500ms")
+                    .withEnv(env)
                     // As the Helm chart runs it: a read-only root file system, /data and a small /tmp writable.
                     .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig()
                             .withBinds(new Bind(volume, new Volume("/data")))
