@@ -97,7 +97,7 @@ public class KvResource {
                                          @Context UriInfo uri) {
         validateKey(key);
         return read(consistency, uri, () -> {
-            Optional<KvEntry> e = server.stateMachine().get(key);
+            Optional<KvEntry> e = RunningNode.stateMachine(server).get(key);
             if (e.isEmpty()) {
                 return Problem.of(404, "Not Found", "no key '" + key + "'", Map.of("key", key));
             }
@@ -115,7 +115,7 @@ public class KvResource {
         String p = prefix == null ? "" : prefix;
         int n = parseLimit(limit);
         return read(consistency, uri, () -> {
-            KvListing listing = server.stateMachine().list(p, n);
+            KvListing listing = RunningNode.stateMachine(server).list(p, n);
             List<Map<String, Object>> keys = new ArrayList<>();
             for (KvEntry e : listing.entries()) {
                 keys.add(body("key", e.key(), "version", e.version(), "size", e.value().length));
@@ -135,13 +135,13 @@ public class KvResource {
     }
 
     private CompletionStage<Response> read(String consistency, UriInfo uri, java.util.function.Supplier<Response> reader) {
-        RaftNode node = RunningNode.of(server);
         if (consistency != null && !consistency.equals("linearizable") && !consistency.equals("stale")) {
             throw ProblemException.badRequest("consistency must be 'linearizable' (the default) or 'stale'");
         }
         if ("stale".equals(consistency)) {
-            return CompletableFuture.completedFuture(reader.get());
+            return CompletableFuture.completedFuture(reader.get()); // this node's own copy, whatever its state
         }
+        RaftNode node = RunningNode.of(server);
         if (node.role() != Role.LEADER) {
             return CompletableFuture.completedFuture(notLeader(node.leaderId(), uri));
         }

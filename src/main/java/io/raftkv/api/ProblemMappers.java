@@ -48,6 +48,12 @@ public class ProblemMappers {
     }
 
     @ServerExceptionMapper
+    public Response storage(io.raftkv.storage.StorageException e) {
+        LOG.warn("storage unavailable while serving a request: " + e.getMessage());
+        return Problem.unavailable("this node's storage is unavailable: " + e.getMessage());
+    }
+
+    @ServerExceptionMapper
     public Response unexpected(RuntimeException e) {
         LOG.error("unexpected error serving a request", e);
         return Problem.of(500, "Internal Server Error", "unexpected error: " + e.getClass().getSimpleName());

@@ -605,6 +605,12 @@ public final class RaftNode implements AutoCloseable {
         if (!running && !loop.isAlive()) {
             return;
         }
+        if (!running) {
+            // The loop stopped itself after a fatal error: nothing can be flushed or handed over any more.
+            ticker.shutdownNow();
+            transport.close();
+            return;
+        }
         handOverLeadership();
         ticker.shutdownNow();
         CompletableFuture<Void> stopped = new CompletableFuture<>();

@@ -30,7 +30,9 @@ public final class NodeHealthChecks {
         @Override
         public HealthCheckResponse call() {
             RaftNode node = server.node();
-            return HealthCheckResponse.named("raft-node").status(node != null).withData("id", server.nodeId()).build();
+            // A node stopped by a full disk is alive: it serves stale reads and restarts by itself once space is freed.
+            return HealthCheckResponse.named("raft-node").status(node != null || server.diskFull() != null)
+                    .withData("id", server.nodeId()).withData("storage", server.diskFull() == null ? "ok" : "disk full").build();
         }
     }
 
@@ -44,7 +46,8 @@ public final class NodeHealthChecks {
         public HealthCheckResponse call() {
             RaftNode node = server.node();
             if (node == null) {
-                return HealthCheckResponse.down("raft-cluster");
+                return HealthCheckResponse.named("raft-cluster").down()
+                        .withData("storage", server.diskFull() == null ? "starting or stopping" : "disk full: " + server.diskFull()).build();
             }
             String leader = node.leaderId();
             long lag = node.commitIndex() - node.lastApplied();

@@ -69,6 +69,8 @@ public final class KvStateMachine implements StateMachine {
     private volatile long lastApplied;
     private volatile boolean closed;
     private volatile boolean failed;
+    private final boolean readOnly;
+    private volatile long flushedIndex;
     // Guarded by lock (written under its write lock by the applying thread).
     private long count;
     // Guarded by this (the applying thread).
@@ -78,6 +80,27 @@ public final class KvStateMachine implements StateMachine {
      * Opens (creating it if needed) the state machine of the node whose data directory is {@code dataDir}. A temporary
      * file left by an interrupted {@link #install} is deleted first.
      */
+    /**
+     * The store as of its last flush, read-only: for serving stale reads while the node is stopped (its disk is
+     * full). Every write refuses.
+     */
+    public static KvStateMachine openReadOnly(Path dataDir) {
+        DB db = MapDbFiles.openReadOnly(dataDir, FILE_NAME);
+        Path file = dataDir.resolve(FILE_NAME).toAbsolutePath();
+        try {
+            KvStateMachine sm = new KvStateMachine(dataDir, file, db, true);
+            return sm;
+        } catch (RuntimeException e) {
+            db.close();
+            throw e;
+        }
+    }
+
+    /** Whether an earlier write failed (the store then refuses any use until it is reopened). */
+    public boolean failed() {
+        return failed;
+    }
+
     public static KvStateMachine open(Path dataDir) {
         MapDbFiles.prepareDataDir(dataDir);
         KvInstaller.deleteLeftovers(dataDir);
@@ -85,8 +108,13 @@ public final class KvStateMachine implements StateMachine {
     }
 
     private KvStateMachine(Path dataDir, Path file, DB db) {
+        this(dataDir, file, db, false);
+    }
+
+    private KvStateMachine(Path dataDir, Path file, DB db, boolean readOnly) {
         this.dataDir = dataDir;
         this.file = file;
+        this.readOnly = readOnly;
         load(db);
     }
 
@@ -94,6 +122,9 @@ public final class KvStateMachine implements StateMachine {
         this.db = db;
         List<String> names = new ArrayList<>();
         db.getAllNames().forEach(names::add);
+        if (names.isEmpty() && readOnly) {
+            throw corrupt("empty: nothing to read");
+        }
         if (names.isEmpty()) {
             data = db.treeMap(DATA, Serializer.STRING, Serializer.BYTE_ARRAY).valuesOutsideNodesEnable().create();
             meta = db.hashMap(META, Serializer.STRING, Serializer.LONG).create();
@@ -114,6 +145,7 @@ public final class KvStateMachine implements StateMachine {
             data = db.treeMap(DATA, Serializer.STRING, Serializer.BYTE_ARRAY).open();
         }
         lastApplied = requiredMeta(K_LAST_APPLIED);
+        flushedIndex = lastApplied;
         count = requiredMeta(K_COUNT);
     }
 
@@ -233,6 +265,12 @@ public final class KvStateMachine implements StateMachine {
                     + "; the state machine refuses further use, restart the node", e);
         }
         dirty = false;
+        flushedIndex = lastApplied;
+    }
+
+    /** lastApplied as of the last flush: what kv.db holds durably (a restart replays the log after it). */
+    public long flushedIndex() {
+        return flushedIndex;
     }
 
     @Override
@@ -245,8 +283,14 @@ public final class KvStateMachine implements StateMachine {
             closed = true;
             abandonPointInTime("the KV store was closed");
             try {
-                if (dirty && !failed) {
+                if (dirty && !failed && !readOnly) {
                     db.commit();
+                } else if (failed && !readOnly) {
+                    db.rollback(); // drop what the failed write left half done
+                }
+            } catch (RuntimeException e) {
+                if (!failed) {
+                    throw e;
                 }
             } finally {
                 db.close();
@@ -583,6 +627,9 @@ public final class KvStateMachine implements StateMachine {
     }
 
     private void ensureWritable() {
+        if (readOnly) {
+            throw new IllegalStateException("KV store " + file + " is open read-only");
+        }
         ensureReadable();
     }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.raftkv.raft.sim.SimOptions;
 import io.raftkv.raft.sim.Simulation;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -24,7 +25,7 @@ class LeadershipTransferTest {
     }
 
     private Simulation cluster(int nodes) {
-        Simulation sim = new Simulation(new Simulation.Options().seed(11).nodes(nodes)).start();
+        Simulation sim = new Simulation(new SimOptions().seed(11).nodes(nodes)).start();
         sims.add(sim);
         return sim;
     }

@@ -10,6 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.raftkv.raft.sim.KvCommand;
 import io.raftkv.raft.sim.SafetyViolation;
+import io.raftkv.raft.sim.SimOptions;
+import io.raftkv.raft.sim.Mutation;
 import io.raftkv.raft.sim.Simulation;
 
 import java.util.ArrayList;
@@ -43,8 +45,8 @@ class RaftScenarioTest {
         return sim;
     }
 
-    private Simulation cluster(int nodes, Consumer<Simulation.Options> tweak) {
-        Simulation.Options o = new Simulation.Options().seed(7).nodes(nodes);
+    private Simulation cluster(int nodes, Consumer<SimOptions> tweak) {
+        SimOptions o = new SimOptions().seed(7).nodes(nodes);
         tweak.accept(o);
         return track(new Simulation(o)).start();
     }
@@ -311,7 +313,7 @@ class RaftScenarioTest {
         List<Entry> term2 = entries(6, 2, 100, "b");
         List<Entry> term3 = entries(56, 3, 100, "c");
         List<Entry> leaderLog = concat(concat(common, term2.subList(0, 50)), term3);
-        Simulation sim = track(new Simulation(new Simulation.Options().seed(3).nodes(3)));
+        Simulation sim = track(new Simulation(new SimOptions().seed(3).nodes(3)));
         sim.node("n1").disk.save(new HardState(3, "n1", 5), leaderLog);
         sim.node("n2").disk.save(new HardState(3, "n1", 5), leaderLog);
         sim.node("n3").disk.save(new HardState(2, "n3", 5), concat(common, term2));
@@ -338,7 +340,7 @@ class RaftScenarioTest {
         // n3 led term 2 and appended 1000 entries nobody else has; n1 and n2 moved on in term 3 with 500 entries.
         List<Entry> common = entries(1, 1, 5, "a");
         List<Entry> leaderLog = concat(common, entries(6, 3, 500, "c"));
-        Simulation sim = track(new Simulation(new Simulation.Options().seed(5).nodes(3)));
+        Simulation sim = track(new Simulation(new SimOptions().seed(5).nodes(3)));
         sim.node("n1").disk.save(new HardState(3, "n2", 5), leaderLog);
         sim.node("n2").disk.save(new HardState(3, "n2", 5), leaderLog);
         sim.node("n3").disk.save(new HardState(2, "n3", 5), concat(common, entries(6, 2, 1000, "b")));
@@ -450,7 +452,7 @@ class RaftScenarioTest {
         Simulation sim = cluster(3, o -> {
             o.preVote = false;
             o.checkQuorum = false;
-            o.mutation = Simulation.Mutation.FORGET_VOTE;
+            o.mutation = Mutation.FORGET_VOTE;
         });
         sim.inject(Message.builder(MessageType.VOTE, "n1", "n3", 5).index(0).logTerm(0).build());
         sim.crash("n3");

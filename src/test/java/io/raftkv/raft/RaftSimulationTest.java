@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.raftkv.raft.sim.SimRunner;
+import io.raftkv.raft.sim.SimOptions;
 import io.raftkv.raft.sim.Simulation;
 
 import java.util.ArrayList;
@@ -53,7 +54,7 @@ class RaftSimulationTest {
     }
 
     private static List<String> traceOf(long seed, int nodes) {
-        Simulation.Options o = Simulation.Options.random(seed, nodes);
+        SimOptions o = SimOptions.random(seed, nodes);
         o.trace = true;
         o.traceKeep = Integer.MAX_VALUE;
         Simulation sim = new Simulation(o).start();
@@ -93,7 +94,7 @@ class RaftSimulationTest {
                 long s = seed;
                 futures.add(pool.submit(() -> {
                     try {
-                        SimRunner.Stats st = SimRunner.run(Simulation.Options.random(s, nodes), STEPS);
+                        SimRunner.Stats st = SimRunner.run(SimOptions.random(s, nodes), STEPS);
                         committed.addAndGet(st.committed());
                         leaders.addAndGet(st.leaders());
                         ops.addAndGet(st.opsOk() + st.opsUnknown());
@@ -125,7 +126,7 @@ class RaftSimulationTest {
                     .append(failures.keySet().stream().limit(30).toList()).append('\n');
             failures.values().stream().limit(5).forEach(f -> sb.append("  ").append(f.getMessage()).append('\n'));
             sb.append("first failing seed, re-run with a trace:\n");
-            sb.append(SimRunner.explain(Simulation.Options.random(first, nodes), STEPS, 250, null));
+            sb.append(SimRunner.explain(SimOptions.random(first, nodes), STEPS, 250, null));
             fail(sb.toString());
         }
         if (seeds >= 100) {
@@ -136,7 +137,7 @@ class RaftSimulationTest {
     }
 
     private static void runVerbose(long seed, int nodes) {
-        Simulation.Options o = Simulation.Options.random(seed, nodes);
+        SimOptions o = SimOptions.random(seed, nodes);
         o.verbose = System.out;
         o.trace = true;
         o.traceKeep = 250;

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.raftkv.raft.sim.SimRunner;
+import io.raftkv.raft.sim.SimOptions;
+import io.raftkv.raft.sim.Mutation;
 import io.raftkv.raft.sim.Simulation;
 
 import java.util.function.Consumer;
@@ -20,9 +22,9 @@ class SimulationMutationTest {
     private static final int STEPS = 3000;
 
     /** Runs seeds 0.. until one fails with a message containing {@code property}; returns that failure, or null. */
-    private static SimRunner.SimFailure firstFailure(int maxSeeds, int nodes, String property, Consumer<Simulation.Options> tweak) {
+    private static SimRunner.SimFailure firstFailure(int maxSeeds, int nodes, String property, Consumer<SimOptions> tweak) {
         for (long seed = 0; seed < maxSeeds; seed++) {
-            Simulation.Options o = Simulation.Options.random(seed, nodes);
+            SimOptions o = SimOptions.random(seed, nodes);
             tweak.accept(o);
             try {
                 SimRunner.run(o, STEPS);
@@ -38,7 +40,7 @@ class SimulationMutationTest {
 
     @Test
     void aStorageThatForgetsTheVoteIsCaughtByVoteSafety() {
-        SimRunner.SimFailure f = firstFailure(20, 3, "vote safety", o -> o.mutation = Simulation.Mutation.FORGET_VOTE);
+        SimRunner.SimFailure f = firstFailure(20, 3, "vote safety", o -> o.mutation = Mutation.FORGET_VOTE);
         assertNotNull(f, "a node voting twice in a term went unnoticed");
     }
 
@@ -46,7 +48,7 @@ class SimulationMutationTest {
     void forgottenVotesEventuallyElectTwoLeadersInATerm() {
         // With the direct vote check off, election safety itself must notice the consequence.
         SimRunner.SimFailure f = firstFailure(300, 3, "election safety", o -> {
-            o.mutation = Simulation.Mutation.FORGET_VOTE;
+            o.mutation = Mutation.FORGET_VOTE;
             o.checkVotes = false;
             o.preVote = false;
             o.wCrash = 30;
@@ -59,20 +61,20 @@ class SimulationMutationTest {
     void sendingBeforePersistingIsCaughtByTheLogCheckers() {
         // Acknowledging entries that then vanish in a crash: "committed" entries are not really on a quorum.
         SimRunner.SimFailure f = firstFailure(50, 3, "commit safety", o -> {
-            o.mutation = Simulation.Mutation.SEND_BEFORE_PERSIST;
+            o.mutation = Mutation.SEND_BEFORE_PERSIST;
             o.checkVotes = false;
         });
         assertNotNull(f, "committed entries missing from a quorum went unnoticed");
         // Without that check, the damage shows up later: a leader elected without a committed entry.
         SimRunner.SimFailure g = firstFailure(300, 5, "leader completeness", o -> {
-            o.mutation = Simulation.Mutation.SEND_BEFORE_PERSIST;
+            o.mutation = Mutation.SEND_BEFORE_PERSIST;
             o.checkVotes = false;
             o.checkCommitQuorum = false;
         });
         assertNotNull(g, "a leader without a committed entry went unnoticed");
         // And, further downstream, nodes applying different entries at one index.
         SimRunner.SimFailure h = firstFailure(300, 3, "commit safety", o -> {
-            o.mutation = Simulation.Mutation.SEND_BEFORE_PERSIST;
+            o.mutation = Mutation.SEND_BEFORE_PERSIST;
             o.checkVotes = false;
             o.checkCommitQuorum = false;
         });
@@ -81,7 +83,7 @@ class SimulationMutationTest {
 
     @Test
     void readsWithoutReadIndexAreCaughtByTheLinearizabilityChecker() {
-        SimRunner.SimFailure f = firstFailure(20, 3, "linearizability", o -> o.mutation = Simulation.Mutation.LOCAL_READS);
+        SimRunner.SimFailure f = firstFailure(20, 3, "linearizability", o -> o.mutation = Mutation.LOCAL_READS);
         assertNotNull(f, "stale reads went unnoticed");
         assertTrue(f.getMessage().contains("NOT linearizable"), f.getMessage());
     }
@@ -91,7 +93,7 @@ class SimulationMutationTest {
         // lastApplied jumps to the snapshot but the state machine lacks what it covers: the replicas diverge, or a
         // read returns an old value.
         SimRunner.SimFailure f = firstFailure(100, 3, "", o -> {
-            o.mutation = Simulation.Mutation.SKIP_SNAPSHOT_LOAD;
+            o.mutation = Mutation.SKIP_SNAPSHOT_LOAD;
             o.wSnapshot = 20;
             o.wCrash = 20;
             o.wRestart = 40;

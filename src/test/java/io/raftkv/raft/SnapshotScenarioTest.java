@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.raftkv.raft.sim.SimOptions;
 import io.raftkv.raft.sim.Simulation;
 
 import java.util.ArrayList;
@@ -21,7 +22,7 @@ import org.junit.jupiter.api.Test;
 class SnapshotScenarioTest {
 
     private static Simulation cluster() {
-        Simulation.Options o = new Simulation.Options().seed(11).nodes(3);
+        SimOptions o = new SimOptions().seed(11).nodes(3);
         o.compactionMargin = 0;
         return new Simulation(o).start();
     }

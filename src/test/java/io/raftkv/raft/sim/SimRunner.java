@@ -17,7 +17,7 @@ public final class SimRunner {
     private SimRunner() {
     }
 
-    public static Stats run(Simulation.Options o, int steps) {
+    public static Stats run(SimOptions o, int steps) {
         Simulation sim = new Simulation(o);
         try {
             sim.start();
@@ -44,7 +44,7 @@ public final class SimRunner {
         public final List<String> trace;
         public final String cluster;
 
-        SimFailure(Simulation.Options o, int steps, long step, RuntimeException cause, List<String> trace, String cluster) {
+        SimFailure(SimOptions o, int steps, long step, RuntimeException cause, List<String> trace, String cluster) {
             super("seed " + o.seed + " (" + o.nodes + " nodes, " + o.mutation + ") failed at step " + step
                     + (step >= steps ? " (after the chaos: healing or final checks)" : "") + ": " + cause, cause);
             this.steps = steps;
@@ -71,7 +71,7 @@ public final class SimRunner {
     }
 
     /** Re-runs a failed seed with tracing on, for the report (the run is deterministic, so it fails the same way). */
-    public static String explain(Simulation.Options o, int steps, int traceKeep, PrintStream verbose) {
+    public static String explain(SimOptions o, int steps, int traceKeep, PrintStream verbose) {
         o.trace = true;
         o.traceKeep = traceKeep;
         o.verbose = verbose;

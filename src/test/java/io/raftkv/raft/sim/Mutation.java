@@ -1,0 +1,17 @@
+package io.raftkv.raft.sim;
+
+/** Deliberate bugs, to show that the checkers catch them. */
+public enum Mutation {
+    NONE,
+    /** Storage that forgets the vote on restart (the hard state's votedFor reads back as null). */
+    FORGET_VOTE,
+    /** A runtime that releases a Ready's messages before persisting it, and may crash in between. */
+    SEND_BEFORE_PERSIST,
+    /** Reads served from the local state machine of whichever node the client asks, without ReadIndex. */
+    LOCAL_READS,
+    /**
+     * A restart that finds the state machine behind the newest snapshot and, instead of loading the snapshot,
+     * only moves lastApplied up to it (the entries the snapshot covers are never applied).
+     */
+    SKIP_SNAPSHOT_LOAD
+}
