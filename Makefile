@@ -15,7 +15,7 @@ NATIVE ?=
 
 export IMAGE BASE_JVM BASE_NATIVE NATIVE
 
-.PHONY: help build test run stop demo bench docker-engine base-images image native \
+.PHONY: help build test run stop demo bench bench-snapshot docker-engine base-images image native \
         cluster-up cluster-down cluster-logs cluster-status clean
 
 help: ## list the targets
@@ -63,6 +63,9 @@ cluster-status: ## show the Docker cluster's containers and each node's /v1/stat
 
 bench: ## raftkv vs etcd 3.4 on this machine, same workloads (bench/run.sh; QUICK=1 for a 2-minute smoke run)
 	bash bench/run.sh $(if $(QUICK),--quick,)
+
+bench-snapshot: ## write p99 with and without snapshots of 1M keys being taken (bench/snapshot-latency.sh; BENCH_NATIVE=path)
+	bash bench/snapshot-latency.sh
 
 clean: ## remove build output (target/)
 	$(MVN) -q clean
