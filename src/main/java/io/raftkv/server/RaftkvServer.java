@@ -171,17 +171,7 @@ public class RaftkvServer {
         diskFullEpisodes.incrementAndGet();
         LOG.errorf("raftkv node %s: the disk is full (%s); not acknowledging writes until at least %d bytes are free in %s",
                 config.nodeId(), diskFull, config.minFreeDiskBytes(), dataDir);
-        RaftNode n = node;
-        node = null;
-        try {
-            if (n != null) {
-                n.close();
-            } else if (transport != null) {
-                transport.close();
-            }
-        } catch (RuntimeException e) {
-            LOG.warn("error stopping the node", e);
-        }
+        stopNode();
         // The state machine stays open (when its own writes have not failed) so stale reads go on being served.
         for (AutoCloseable c : new AutoCloseable[] {snapshots, logStorage}) {
             try {
@@ -256,7 +246,8 @@ public class RaftkvServer {
         closeQuietly();
     }
 
-    private synchronized void closeQuietly() {
+    /** Stops the Raft node (and with it the peer transport); the stores stay open. */
+    private void stopNode() {
         RaftNode n = node;
         node = null;
         try {
@@ -268,6 +259,10 @@ public class RaftkvServer {
         } catch (RuntimeException e) {
             LOG.warn("error stopping the node", e);
         }
+    }
+
+    private synchronized void closeQuietly() {
+        stopNode();
         for (AutoCloseable c : new AutoCloseable[] {snapshots, stateMachine, logStorage, events}) {
             try {
                 if (c != null) {

@@ -141,16 +141,7 @@ public final class SnapshotFileWriter implements AutoCloseable {
             return;
         }
         ended = true;
-        try {
-            channel.close();
-        } catch (IOException ignored) {
-            // deleting it anyway
-        }
-        try {
-            Files.deleteIfExists(tmp);
-        } catch (IOException e) {
-            throw new StorageException("cannot delete partial snapshot file " + tmp + ": " + e, e);
-        }
+        PartialFile.discard(channel, tmp, "partial snapshot file");
     }
 
     /** {@link #abort} unless finished. */

@@ -133,16 +133,7 @@ public final class SnapshotReceiver implements AutoCloseable {
             return;
         }
         ended = true;
-        try {
-            channel.close();
-        } catch (IOException ignored) {
-            // deleting it anyway
-        }
-        try {
-            Files.deleteIfExists(tmp);
-        } catch (IOException e) {
-            throw new StorageException("cannot delete partial snapshot " + tmp + ": " + e, e);
-        }
+        PartialFile.discard(channel, tmp, "partial snapshot");
     }
 
     /** {@link #abort} unless finished. */

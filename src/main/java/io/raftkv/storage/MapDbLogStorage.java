@@ -321,35 +321,7 @@ public final class MapDbLogStorage implements RaftLogStore {
 
     /** Validates an append; returns the first new index. */
     private long checkAppend(List<Entry> list) {
-        long first = list.get(0).index();
-        if (first < firstIndex) {
-            throw new IllegalStateException("cannot write entry " + first + ": the log starts at " + firstIndex);
-        }
-        if (first > lastIndex + 1) {
-            throw new IllegalStateException("gap: appending entry " + first + " after " + lastIndex);
-        }
-        long prevTerm = term(first - 1);
-        for (int i = 0; i < list.size(); i++) {
-            Entry e = list.get(i);
-            if (e.index() != first + i) {
-                throw new IllegalStateException("entries to save are not consecutive: " + e.index() + " at position "
-                        + i + " after " + first);
-            }
-            if (e.term() < prevTerm) {
-                throw new IllegalStateException("entry " + e.index() + " has term " + e.term() + ", lower than "
-                        + prevTerm + " before it");
-            }
-            prevTerm = e.term();
-        }
-        long commit = hardState.commit();
-        long newLast = first + list.size() - 1;
-        for (long i = first; i <= Math.min(lastIndex, commit); i++) {
-            if (i > newLast || list.get((int) (i - first)).term() != term(i)) {
-                throw new IllegalStateException("saving entries from " + first + " would " + (i > newLast ? "remove" : "change")
-                        + " committed entry " + i + " (commit index " + commit + ")");
-            }
-        }
-        return first;
+        return AppendRules.check(list, firstIndex, lastIndex, hardState.commit(), this::term);
     }
 
     /**
