@@ -268,6 +268,14 @@ public final class KvStateMachine implements StateMachine {
         flushedIndex = lastApplied;
     }
 
+    private void rollbackQuietly() {
+        try {
+            db.rollback();
+        } catch (RuntimeException | Error e) {
+            // already closed or unusable: closing is all that is left
+        }
+    }
+
     /** lastApplied as of the last flush: what kv.db holds durably (a restart replays the log after it). */
     public long flushedIndex() {
         return flushedIndex;
@@ -286,11 +294,7 @@ public final class KvStateMachine implements StateMachine {
                 if (dirty && !failed && !readOnly) {
                     db.commit();
                 } else if (failed && !readOnly) {
-                    db.rollback(); // drop what the failed write left half done
-                }
-            } catch (RuntimeException e) {
-                if (!failed) {
-                    throw e;
+                    rollbackQuietly(); // drop what the failed write left half done
                 }
             } finally {
                 db.close();
