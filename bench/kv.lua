@@ -1,7 +1,9 @@
 -- wrk script for bench/run.sh: one key-value workload against raftkv's REST API or etcd's JSON gateway.
 -- Settings come from the environment:
 --   BENCH_SYSTEM       raftkv | etcd
---   BENCH_OP           write | read | stale | mix
+--   BENCH_OP           write | read | stale | mix | fill
+--                      fill  = writes of every key in turn (thread t of BENCH_THREADS writes keys F+t, F+t+T, ..., wrapping
+--                              around; F = BENCH_FILL_FROM, default 0)
 --                      read  = linearizable (raftkv: GET /v1/kv/k; etcd: POST /v3/kv/range)
 --                      stale = raftkv ?consistency=stale, etcd "serializable": true
 --                      mix   = BENCH_READ_PCT % linearizable reads, the rest writes
@@ -74,7 +76,16 @@ local function read_req(i, stale)
   return wrk.format("GET", "/v1/kv/" .. keys[i] .. (stale and "?consistency=stale" or ""))
 end
 
+local fill_next = nil
+local fill_step = tonumber(os.getenv("BENCH_THREADS") or "1")
+
 function request()
+  if op == "fill" then
+    fill_next = fill_next or (tonumber(os.getenv("BENCH_FILL_FROM") or "0") + (tid or 0))
+    local i = fill_next % nkeys
+    fill_next = fill_next + fill_step
+    return write_req(i)
+  end
   local i = math.random(0, nkeys - 1)
   if op == "write" then return write_req(i) end
   if op == "read" then return read_req(i, false) end

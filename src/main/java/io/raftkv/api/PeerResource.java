@@ -42,6 +42,11 @@ public class PeerResource {
             return Problem.of(400, "Bad Request", "malformed peer message: " + e.getMessage());
         }
         for (Message m : batch) {
+            if (m.type() == io.raftkv.raft.MessageType.SNAPSHOT) {
+                // A snapshot's data comes through /raft/snapshot, which steps the message itself once it has it all.
+                return Problem.of(400, "Bad Request", "SNAPSHOT messages are only accepted with their data, on "
+                        + io.raftkv.snapshot.KvNodeSnapshots.PATH);
+            }
             if (!m.from().equals(sender) || !m.to().equals(self)) {
                 return Problem.of(400, "Bad Request", "message from " + m.from() + " to " + m.to() + " in a batch from " + sender + " to " + self);
             }

@@ -134,7 +134,20 @@ class ApiSmokeContainerIT {
             assertProblem(400, cluster.send(follower, "POST", path, Arrays.copyOf(forged, forged.length - 3), from, leader));
             String third = cluster.ids().stream().filter(id -> !id.equals(leader) && !id.equals(follower)).findFirst().orElseThrow();
             assertProblem(400, cluster.send(follower, "POST", path, forged, from, third));
+            byte[] bareSnapshot = MessageCodec.encode(List.of(Message.builder(MessageType.SNAPSHOT, leader, follower, term)
+                    .index(1_000).logTerm(term).build()));
+            assertProblem(400, cluster.send(follower, "POST", path, bareSnapshot, from, leader));
+            assertProblem(403, cluster.send(follower, "POST", "/raft/snapshot", new byte[10], from, "intruder"));
+            assertProblem(400, cluster.send(follower, "POST", "/raft/snapshot", new byte[10], from, leader,
+                    "X-Raftkv-Term", "x", "X-Raftkv-Snapshot-Index", "5", "X-Raftkv-Snapshot-Term", "1",
+                    "X-Raftkv-Offset", "0", "X-Raftkv-Total", "100"));
             assertEquals(term, longField(cluster.status(follower).orElseThrow(), "term"), "a refused batch changed the term");
+
+            // An on-demand snapshot, and the status that reports it.
+            HttpResponse<String> snap = cluster.send(leader, "POST", "/v1/snapshot", null);
+            assertEquals(200, snap.statusCode(), snap.body());
+            assertTrue(longField(snap.body(), "index") > 0, snap.body());
+            assertTrue(cluster.status(leader).orElseThrow().contains("\"index\":" + field(snap.body(), "index")), "status shows the snapshot");
 
             // Leadership transfer: unknown target, then a real hand-over.
             assertProblem(400, cluster.send(leader, "POST", "/v1/leader/transfer?to=nobody", null));

@@ -21,7 +21,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Snapshots and log compaction with real containers: a follower is SIGKILLed while the cluster takes 20,000 writes
+ * Snapshots and log compaction with real containers: a follower is SIGKILLed while the cluster takes 50,000 writes
  * and compacts its logs far past the follower's last entry; started again, it can only catch up by InstallSnapshot
  * (the test checks that it received one, not a log replay), and its stale reads show the latest values. Every node's
  * log stays bounded by the snapshot threshold, whatever the number of writes.
@@ -29,7 +29,7 @@ import java.util.regex.Pattern;
 class SnapshotCatchUpContainerIT {
 
     private static final Duration WAIT = Duration.ofSeconds(60);
-    private static final int WRITES = 20_000;
+    private static final int WRITES = 50_000;
     private static final int KEYS = 2_000;
     private static final String VALUE = "v".repeat(1000);
     private static final Map<String, String> ENV = Map.of(
@@ -54,7 +54,7 @@ class SnapshotCatchUpContainerIT {
             long t0 = System.nanoTime();
             int acked = writeConcurrently(cluster, up, WRITES);
             long ms = (System.nanoTime() - t0) / 1_000_000;
-            Figures.record("20,000 writes of 1 KB with a follower down and snapshots every 2,000 entries",
+            Figures.record("50,000 writes of 1 KB with a follower down and snapshots every 2,000 entries",
                     acked + " acknowledged in " + ms + " ms");
             String current = await("a leader", WAIT, () -> cluster.leaderAmong(up));
             String leaderStatus = await("the leader compacting past " + follower + "'s log", WAIT, () -> cluster.status(current)
@@ -81,7 +81,7 @@ class SnapshotCatchUpContainerIT {
             assertEquals(Optional.of("1"), cluster.staleGet(follower, "snap/first"));
 
             // Bounded disk: the log holds about a threshold's worth of entries (2,000 of 1 KB, plus the margin and
-            // 1 MiB segments), not the 20 MB of history.
+            // 1 MiB segments), not the 50 MB of history.
             for (String id : cluster.ids()) {
                 String s = cluster.status(id).orElseThrow();
                 long logBytes = longField(s, "logBytes");
