@@ -65,12 +65,13 @@ log "writes while all three nodes take a snapshot ($SECS s)"
 wrk_p99 "$SECS" >"$TMP/during" &
 wrk_pid=$!
 sleep 2
+snap_pids=()
 for n in 1 2 3; do
   ( s=$(date +%s%N); r=$(curl -fsS -X POST --max-time 600 "http://127.0.0.1:910$n/v1/snapshot");
     echo "node$n $(( ($(date +%s%N) - s) / 1000000 )) ms $r" >"$TMP/snap$n" ) &
+  snap_pids+=($!)
 done
-wait "$wrk_pid"
-wait
+wait "$wrk_pid" "${snap_pids[@]}"   # not a bare wait: the nodes are background jobs too
 read -r snap_rps snap_p99 <"$TMP/during"
 
 # Restart after a million writes: SIGKILL a follower (its log now compacted behind the snapshot) and time its return.
