@@ -54,6 +54,12 @@ public class ProblemMappers {
     }
 
     @ServerExceptionMapper
+    public Response mapdb(org.mapdb.DBException e) {
+        LOG.warn("store unreadable while serving a request: " + e);
+        return Problem.unavailable("this node's store cannot be read right now: " + e.getClass().getSimpleName());
+    }
+
+    @ServerExceptionMapper
     public Response unexpected(RuntimeException e) {
         LOG.error("unexpected error serving a request", e);
         return Problem.of(500, "Internal Server Error", "unexpected error: " + e.getClass().getSimpleName());

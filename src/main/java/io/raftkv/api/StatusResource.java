@@ -30,18 +30,6 @@ public class StatusResource {
     @GET
     @Produces(MediaType.APPLICATION_JSON)
     public CompletionStage<Map<String, Object>> status() {
-        if (server.node() == null && server.diskFull() != null) {
-            // Stopped by a full disk: say so, and what this node's own copy holds.
-            Map<String, Object> out = new LinkedHashMap<>();
-            out.put("id", server.nodeId());
-            out.put("role", "stopped");
-            out.put("storage", "disk full: " + server.diskFull());
-            var sm = server.stateMachine();
-            out.put("lastApplied", sm == null ? null : sm.lastApplied());
-            out.put("dataDir", server.dataDir().toString());
-            out.put("runtime", runtime());
-            return java.util.concurrent.CompletableFuture.completedFuture(out);
-        }
         RaftNode node = RunningNode.of(server);
         long keys = RunningNode.stateMachine(server).size();
         return node.status(keys, server.droppedPeerMessages()).thenApply(s -> {
@@ -69,7 +57,6 @@ public class StatusResource {
             out.put("dataDir", server.dataDir().toString());
             out.put("runtime", runtime());
             out.put("storage", "ok");
-            out.put("diskFullEpisodes", server.diskFullEpisodes());
             var snaps = server.snapshots();
             if (snaps != null) {
                 var latest = snaps.latest();

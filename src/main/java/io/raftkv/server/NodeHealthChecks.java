@@ -30,9 +30,7 @@ public final class NodeHealthChecks {
         @Override
         public HealthCheckResponse call() {
             RaftNode node = server.node();
-            // A node stopped by a full disk is alive: it serves stale reads and restarts by itself once space is freed.
-            return HealthCheckResponse.named("raft-node").status(node != null || server.diskFull() != null)
-                    .withData("id", server.nodeId()).withData("storage", server.diskFull() == null ? "ok" : "disk full").build();
+            return HealthCheckResponse.named("raft-node").status(node != null).withData("id", server.nodeId()).build();
         }
     }
 
@@ -46,8 +44,7 @@ public final class NodeHealthChecks {
         public HealthCheckResponse call() {
             RaftNode node = server.node();
             if (node == null) {
-                return HealthCheckResponse.named("raft-cluster").down()
-                        .withData("storage", server.diskFull() == null ? "starting or stopping" : "disk full: " + server.diskFull()).build();
+                return HealthCheckResponse.down("raft-cluster");
             }
             String leader = node.leaderId();
             long lag = node.commitIndex() - node.lastApplied();

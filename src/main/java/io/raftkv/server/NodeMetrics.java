@@ -38,10 +38,6 @@ public class NodeMetrics {
                 .description("bytes of the raft log's files").register(registry);
         Gauge.builder("raftkv_kv_bytes", server, s -> s.stateMachine() == null ? Double.NaN : s.stateMachine().sizeOnDiskBytes())
                 .description("bytes of kv.db").register(registry);
-        Gauge.builder("raftkv_disk_full", server, s -> s.diskFull() == null ? 0 : 1)
-                .description("1 while the node is stopped because its disk is full").register(registry);
-        Gauge.builder("raftkv_disk_full_episodes_total", server, RaftkvServer::diskFullEpisodes)
-                .description("times the node stopped because its disk was full").register(registry);
         Gauge.builder("raftkv_peer_messages_dropped", server, s -> s.droppedPeerMessages())
                 .description("peer messages dropped because a peer's queue was full").register(registry);
     }

@@ -87,10 +87,6 @@ public interface RaftkvConfig {
     @WithDefault("10000")
     long snapshotLogMargin();
 
-    /** After the disk filled up, the node restarts once at least this many bytes are free in its data directory. */
-    @WithDefault("67108864")
-    long minFreeDiskBytes();
-
     /** Chunk size of a snapshot sent to a follower, in bytes. */
     @WithDefault("1048576")
     int snapshotChunkBytes();

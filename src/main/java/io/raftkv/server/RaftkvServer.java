@@ -11,7 +11,6 @@ import io.raftkv.snapshot.KvNodeSnapshots;
 import io.raftkv.snapshot.SnapshotInfo;
 import io.raftkv.snapshot.SnapshotRestore;
 import io.raftkv.snapshot.SnapshotStore;
-import io.raftkv.storage.DiskFull;
 import io.raftkv.storage.RaftLogStore;
 import io.quarkus.scheduler.Scheduled;
 import io.raftkv.storage.RaftLogStores;
@@ -46,8 +45,6 @@ public class RaftkvServer {
     private EventLog events;
     private HttpPeerTransport transport;
     private volatile KvNodeSnapshots snapshots;
-    private volatile String diskFull;
-    private final java.util.concurrent.atomic.AtomicLong diskFullEpisodes = new java.util.concurrent.atomic.AtomicLong();
     private Map<String, URI> members;
     private Path dataDir;
 
@@ -58,10 +55,6 @@ public class RaftkvServer {
         try {
             start();
         } catch (RuntimeException e) {
-            if (DiskFull.is(e) && dataDir != null) {
-                enterDiskFull(e); // waits, serving what it can, until space is freed
-                return;
-            }
             LOG.errorf("raftkv node %s cannot start: %s", config.nodeId(), e.getMessage());
             closeQuietly();
             Quarkus.asyncExit(2);
@@ -144,100 +137,7 @@ public class RaftkvServer {
         return l == null ? 0 : l.sizeOnDiskBytes();
     }
 
-    // ---------------------------------------------------------------------------------------------------------------
-    // A full disk: stop acknowledging, keep serving stale reads, restart by itself once space is freed.
-
-    /** Why the node stopped for lack of disk space, or null while it runs normally. */
-    public String diskFull() {
-        return diskFull;
-    }
-
-    public long diskFullEpisodes() {
-        return diskFullEpisodes.get();
-    }
-
-    private void enterDiskFull(Throwable t) {
-        // Off the thread that failed (it may be the node's own loop, which the teardown waits for).
-        Thread stopper = new Thread(() -> stopForDiskFull(t), "raftkv-disk-full");
-        stopper.setDaemon(true);
-        stopper.start();
-    }
-
-    private synchronized void stopForDiskFull(Throwable t) {
-        if (diskFull != null) {
-            return;
-        }
-        diskFull = String.valueOf(t.getMessage());
-        diskFullEpisodes.incrementAndGet();
-        LOG.errorf("raftkv node %s: the disk is full (%s); not acknowledging writes until at least %d bytes are free in %s",
-                config.nodeId(), diskFull, config.minFreeDiskBytes(), dataDir);
-        stopNode();
-        // The state machine stays open (when its own writes have not failed) so stale reads go on being served.
-        for (AutoCloseable c : new AutoCloseable[] {snapshots, logStorage}) {
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (Exception e) {
-                LOG.debug("closing " + c + " after a full disk", e);
-            }
-        }
-        snapshots = null;
-        logStorage = null;
-        KvStateMachine sm = stateMachine;
-        if (sm != null && sm.failed()) {
-            // Its own write failed: serve stale reads from kv.db as of its last flush instead.
-            stateMachine = null;
-            try {
-                sm.close();
-            } catch (RuntimeException e) {
-                LOG.debug("closing the failed KV store", e);
-            }
-            try {
-                stateMachine = KvStateMachine.openReadOnly(dataDir);
-            } catch (RuntimeException e) {
-                LOG.warnf("cannot serve stale reads while the disk is full: %s", e.getMessage());
-            }
-        }
-        try {
-            if (events != null) {
-                events.log("DISK FULL: " + diskFull + "; not acknowledging writes until space is freed");
-            }
-        } catch (RuntimeException ignored) {
-            // the event log is on the same disk
-        }
-    }
-
-    /** Periodic: a node stopped by a full disk restarts from its files once enough space is free again. */
-    @Scheduled(every = "1s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
-    synchronized void recoverFromDiskFull() {
-        if (diskFull == null) {
-            return;
-        }
-        long free = DiskFull.usableBytes(dataDir);
-        if (free >= 0 && free < config.minFreeDiskBytes()) {
-            return;
-        }
-        String was = diskFull;
-        closeQuietly();
-        try {
-            start();
-            diskFull = null;
-            events.log("disk space available again (" + free + " bytes free): node restarted from its files after: " + was);
-            LOG.infof("raftkv node %s restarted after the disk was full", config.nodeId());
-        } catch (RuntimeException e) {
-            closeQuietly();
-            if (!DiskFull.is(e)) {
-                fatal(e);
-            }
-        }
-    }
-
     private void fatal(Throwable t) {
-        if (DiskFull.is(t)) {
-            enterDiskFull(t);
-            return;
-        }
         LOG.errorf(t, "raftkv node %s stopped after a fatal error", config.nodeId());
         Quarkus.asyncExit(3);
     }

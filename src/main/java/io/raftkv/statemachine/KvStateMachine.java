@@ -80,21 +80,7 @@ public final class KvStateMachine implements StateMachine {
      * Opens (creating it if needed) the state machine of the node whose data directory is {@code dataDir}. A temporary
      * file left by an interrupted {@link #install} is deleted first.
      */
-    /**
-     * The store as of its last flush, read-only: for serving stale reads while the node is stopped (its disk is
-     * full). Every write refuses.
-     */
-    public static KvStateMachine openReadOnly(Path dataDir) {
-        DB db = MapDbFiles.openReadOnly(dataDir, FILE_NAME);
-        Path file = dataDir.resolve(FILE_NAME).toAbsolutePath();
-        try {
-            KvStateMachine sm = new KvStateMachine(dataDir, file, db, true);
-            return sm;
-        } catch (RuntimeException e) {
-            db.close();
-            throw e;
-        }
-    }
+
 
     /** Whether an earlier write failed (the store then refuses any use until it is reopened). */
     public boolean failed() {

@@ -66,21 +66,6 @@ public final class MapDbFiles {
         }
     }
 
-    /**
-     * Opens an existing {@code dataDir/fileName} read-only, as of its last commit (nothing is written, so this works
-     * on a full disk).
-     */
-    public static DB openReadOnly(Path dataDir, String fileName) {
-        Path file = dataDir.resolve(fileName).toAbsolutePath();
-        if (!Files.isRegularFile(file)) {
-            throw new StorageException(file + " does not exist or is not a regular file");
-        }
-        try {
-            return DBMaker.fileDB(file.toFile()).fileChannelEnable().transactionEnable().readOnly().make();
-        } catch (RuntimeException | AssertionError e) {
-            throw new StorageException("cannot open " + file + " read-only: " + describe(e), e);
-        }
-    }
 
     /** Builds a store object on an opened MapDB file: reads or initializes its collections. */
     @FunctionalInterface
