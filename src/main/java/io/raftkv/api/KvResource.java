@@ -1,6 +1,7 @@
 package io.raftkv.api;
 
 import io.raftkv.node.NotLeaderException;
+import io.raftkv.node.OutcomeUnknownException;
 import io.raftkv.node.ProposalLostException;
 import io.raftkv.node.RaftNode;
 import io.raftkv.raft.Role;
@@ -131,7 +132,12 @@ public class KvResource {
         if (node.role() != Role.LEADER) {
             return CompletableFuture.completedFuture(notLeader(node.leaderId(), uri));
         }
-        return node.propose(command.encode()).handle((r, err) -> err == null ? onApplied.apply(r) : failure(err, uri));
+        byte[] encoded = command.encode();
+        String full = server.checkDiskSpace(encoded.length);
+        if (full != null) {
+            return CompletableFuture.completedFuture(RunningNode.diskFull(server, full)); // not proposed: no effect
+        }
+        return node.propose(encoded).handle((r, err) -> err == null ? onApplied.apply(r) : failure(err, uri));
     }
 
     private CompletionStage<Response> read(String consistency, UriInfo uri, java.util.function.Supplier<Response> reader) {
@@ -155,6 +161,12 @@ public class KvResource {
         }
         if (e instanceof ProposalLostException) {
             return Problem.unavailable(e.getMessage() + "; not applied, safe to retry");
+        }
+        if (e instanceof OutcomeUnknownException) {
+            return Problem.of(504, "Gateway Timeout", e.getMessage() + "; the outcome is unknown (the write may still be applied)");
+        }
+        if (e instanceof io.raftkv.storage.DiskFullException) {
+            return RunningNode.diskFull(server, e.getMessage());
         }
         if (e instanceof TimeoutException) {
             return Problem.of(504, "Gateway Timeout", "not committed within " + config.requestTimeout().toMillis()

@@ -56,6 +56,12 @@ public class PeerSnapshotResource {
         if (msgTerm < node.term()) {
             return Problem.of(409, "Conflict", "snapshot from a leader of term " + msgTerm + "; this node is in term " + node.term());
         }
+        // The file, then a KV store rebuilt from it: refuse at the first chunk what would fill the disk.
+        if (at == 0 && !server.diskSpace().hasRoomFor(2 * size)) {
+            return RunningNode.diskFull(server, "a snapshot of " + size + " bytes does not fit: "
+                    + server.diskSpace().usableBytes() + " bytes free, at least " + server.diskSpace().minFreeBytes()
+                    + " must stay free");
+        }
         KvNodeSnapshots.ChunkResult r;
         try {
             r = server.snapshots().receive(meta, size, at, body == null ? new byte[0] : body);

@@ -30,6 +30,9 @@ public class SnapshotResource {
         return node.snapshot(true).handle((meta, err) -> {
             if (err != null) {
                 Throwable e = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+                if (e instanceof io.raftkv.storage.DiskFullException) {
+                    return RunningNode.diskFull(server, e.getMessage());
+                }
                 if (e instanceof IllegalStateException) {
                     return Problem.of(409, "Conflict", e.getMessage());
                 }

@@ -30,6 +30,9 @@ public class StatusResource {
     @GET
     @Produces(MediaType.APPLICATION_JSON)
     public CompletionStage<Map<String, Object>> status() {
+        if (server.node() == null && server.diskFull() != null) {
+            return java.util.concurrent.CompletableFuture.completedFuture(stoppedForDiskFull(server.diskFull()));
+        }
         RaftNode node = RunningNode.of(server);
         long keys = RunningNode.stateMachine(server).size();
         return node.status(keys, server.droppedPeerMessages()).thenApply(s -> {
@@ -57,6 +60,32 @@ public class StatusResource {
             out.put("dataDir", server.dataDir().toString());
             out.put("runtime", runtime());
             out.put("storage", "ok");
+            storage(out);
+            return out;
+        });
+    }
+
+    /** While the disk is full the Raft side is stopped: what the node can still tell. */
+    private Map<String, Object> stoppedForDiskFull(String why) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("id", server.nodeId());
+        out.put("url", String.valueOf(server.members().get(server.nodeId())));
+        out.put("role", "stopped");
+        out.put("storage", "disk full: " + why);
+        var sm = server.stateMachine();
+        out.put("lastApplied", sm == null ? 0 : sm.lastApplied());
+        out.put("keys", sm == null ? 0 : sm.size());
+        out.put("dataDir", server.dataDir().toString());
+        out.put("runtime", runtime());
+        storage(out);
+        return out;
+    }
+
+    private void storage(Map<String, Object> out) {
+        {
+            out.put("diskFreeBytes", server.diskSpace().usableBytes());
+            out.put("diskMinFreeBytes", server.diskSpace().minFreeBytes());
+            out.put("diskFullEpisodes", server.diskFullEpisodes());
             var snaps = server.snapshots();
             if (snaps != null) {
                 var latest = snaps.latest();
@@ -68,7 +97,6 @@ public class StatusResource {
             var sm = server.stateMachine();
             out.put("kvBytes", sm == null ? 0 : sm.sizeOnDiskBytes());
             out.put("kvFlushedIndex", sm == null ? 0 : sm.flushedIndex());
-            return out;
-        });
+        }
     }
 }

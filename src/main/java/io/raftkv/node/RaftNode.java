@@ -13,6 +13,8 @@ import io.raftkv.raft.Ready;
 import io.raftkv.raft.Role;
 import io.raftkv.raft.SnapshotMeta;
 import io.raftkv.raft.WritableLogStorage;
+import io.raftkv.storage.DiskFullException;
+import io.raftkv.storage.DiskSpace;
 import io.raftkv.statemachine.ApplyResult;
 import io.raftkv.statemachine.StateMachine;
 import io.raftkv.transport.PeerTransport;
@@ -59,6 +61,7 @@ public final class RaftNode implements AutoCloseable {
     private final NodeSnapshots snapshots;
     private final EventLog events;
     private final Consumer<Throwable> onFatal;
+    private final DiskSpace disk;
     private final Raft raft;
 
     private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
@@ -72,6 +75,7 @@ public final class RaftNode implements AutoCloseable {
     /** Loop thread: the newest snapshot's index, and entry bytes logged since it was started. */
     private long snapshotIndex;
     private long logBytesSinceSnapshot;
+    private boolean snapshotSkippedForSpace;
     private final Map<Long, CompletableFuture<Long>> pendingReads = new HashMap<>();
     private final PriorityQueue<WaitingRead> waitingReads = new PriorityQueue<>((a, b) -> Long.compare(a.index, b.index));
     private long readSequence;
@@ -90,8 +94,9 @@ public final class RaftNode implements AutoCloseable {
     private volatile long lastApplied;
 
     public RaftNode(NodeSettings settings, WritableLogStorage storage, StateMachine stateMachine, PeerTransport transport,
-                    NodeSnapshots snapshots, EventLog events, Random random, Consumer<Throwable> onFatal) {
+                    NodeSnapshots snapshots, EventLog events, DiskSpace disk, Random random, Consumer<Throwable> onFatal) {
         this.settings = settings;
+        this.disk = disk;
         this.storage = storage;
         this.stateMachine = stateMachine;
         this.transport = transport;
@@ -246,8 +251,13 @@ public final class RaftNode implements AutoCloseable {
                 }
             } catch (Throwable t) {
                 // Storage failed (disk full, I/O error) or an invariant broke: continuing could violate safety.
-                LOG.log(Level.SEVERE, "raft loop failed; stopping this node", t);
-                events.log("FATAL: " + t);
+                if (DiskSpace.isOutOfSpace(t)) {
+                    LOG.log(Level.SEVERE, "disk full; stopping the raft side of this node: " + t.getMessage());
+                    events.log("DISK FULL: " + t.getMessage());
+                } else {
+                    LOG.log(Level.SEVERE, "raft loop failed; stopping this node", t);
+                    events.log("FATAL: " + t);
+                }
                 running = false;
                 failAll(t);
                 onFatal.accept(t);
@@ -257,6 +267,7 @@ public final class RaftNode implements AutoCloseable {
     }
 
     private void handleReady(Ready rd) {
+        checkDiskSpace(rd);
         if (rd.snapshot() != null) {
             installSnapshot(rd.snapshot());
         }
@@ -310,6 +321,29 @@ public final class RaftNode implements AutoCloseable {
             }
         }
         releaseReads();
+    }
+
+    /**
+     * Stops before a write that would leave less than the configured free space (nothing of this Ready has been done
+     * yet, so every file stays complete): the node then stops as after a crash, and its server waits for space.
+     */
+    private void checkDiskSpace(Ready rd) {
+        if (disk == null || (rd.entries().isEmpty() && rd.snapshot() == null)) {
+            return;
+        }
+        long bytes = 0;
+        for (Entry e : rd.entries()) {
+            bytes += e.sizeInBytes();
+        }
+        if (rd.snapshot() != null) {
+            bytes += snapshots.latestSizeBytes(); // the state machine is rebuilt from it: about that much again
+        }
+        if (!disk.hasRoomFor(bytes)) {
+            // A leader's new entries exist nowhere else yet; a follower's came from the leader, which has them.
+            long notWrittenFrom = raft.role() == Role.LEADER && !rd.entries().isEmpty() ? rd.entries().get(0).index() : 0;
+            throw new DiskFullException("fewer than " + disk.minFreeBytes() + " bytes would be left free after writing "
+                    + bytes + " bytes of log (" + disk.usableBytes() + " bytes free): not writing", notWrittenFrom);
+        }
     }
 
     private void apply(List<Entry> entries) {
@@ -385,6 +419,19 @@ public final class RaftNode implements AutoCloseable {
 
     private void startSnapshot(long applied, CompletableFuture<SnapshotMeta> future) {
         SnapshotMeta at = new SnapshotMeta(applied, storage.term(applied));
+        // The new snapshot is at most the last one plus what was logged since (no entry adds more than its own size).
+        long estimate = snapshots.latestSizeBytes() + logBytesSinceSnapshot;
+        if (disk != null && !disk.hasRoomFor(estimate)) {
+            String why = "snapshot at " + at + " not taken: it needs up to " + estimate + " bytes and only "
+                    + disk.usableBytes() + " are free (at least " + disk.minFreeBytes() + " must stay free)";
+            if (!snapshotSkippedForSpace) {
+                events.log(why);
+                snapshotSkippedForSpace = true;
+            }
+            future.completeExceptionally(new DiskFullException(why));
+            return;
+        }
+        snapshotSkippedForSpace = false;
         long started = System.nanoTime();
         logBytesSinceSnapshot = 0;
         snapshots.start(at).whenComplete((meta, err) -> inbox.add(() -> {
@@ -506,7 +553,11 @@ public final class RaftNode implements AutoCloseable {
 
     private void failAll(Throwable cause) {
         RuntimeException e = new IllegalStateException("node stopped: " + cause.getMessage(), cause);
-        pendingWrites.values().forEach(w -> w.future().completeExceptionally(e));
+        // A proposed entry may already be on other members: whether it commits is decided without this node.
+        RuntimeException unknown = new OutcomeUnknownException("node stopped (" + cause.getMessage()
+                + ") before the write was known to be committed", cause);
+        long neverSent = cause instanceof DiskFullException full && full.notWrittenFrom() > 0 ? full.notWrittenFrom() : Long.MAX_VALUE;
+        pendingWrites.forEach((index, w) -> w.future().completeExceptionally(index >= neverSent ? cause : unknown));
         pendingReads.values().forEach(f -> f.completeExceptionally(e));
         waitingReads.forEach(r -> r.future().completeExceptionally(e));
         pendingWrites.clear();

@@ -10,7 +10,7 @@ import org.eclipse.microprofile.health.Liveness;
 import org.eclipse.microprofile.health.Readiness;
 
 /**
- * Quarkus health: /q/health/live is up while the node runs; /q/health/ready is up when the node knows a leader and
+ * Quarkus health: /q/health/live is up while the node runs (or waits for disk space); /q/health/ready is up when the node knows a leader and
  * has applied (nearly) everything it knows to be committed, i.e. it can serve and has caught up.
  */
 public final class NodeHealthChecks {
@@ -29,8 +29,15 @@ public final class NodeHealthChecks {
 
         @Override
         public HealthCheckResponse call() {
+            // A node waiting for disk space is alive (it serves stale reads and resumes by itself): restarting it would
+            // not free any space.
             RaftNode node = server.node();
-            return HealthCheckResponse.named("raft-node").status(node != null).withData("id", server.nodeId()).build();
+            var r = HealthCheckResponse.named("raft-node").status(node != null || server.diskFull() != null)
+                    .withData("id", server.nodeId());
+            if (server.diskFull() != null) {
+                r.withData("diskFull", server.diskFull());
+            }
+            return r.build();
         }
     }
 
@@ -44,7 +51,11 @@ public final class NodeHealthChecks {
         public HealthCheckResponse call() {
             RaftNode node = server.node();
             if (node == null) {
-                return HealthCheckResponse.down("raft-cluster");
+                var r = HealthCheckResponse.named("raft-cluster").down();
+                if (server.diskFull() != null) {
+                    r.withData("diskFull", server.diskFull());
+                }
+                return r.build();
             }
             String leader = node.leaderId();
             long lag = node.commitIndex() - node.lastApplied();

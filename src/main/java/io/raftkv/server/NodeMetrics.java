@@ -38,6 +38,12 @@ public class NodeMetrics {
                 .description("bytes of the raft log's files").register(registry);
         Gauge.builder("raftkv_kv_bytes", server, s -> s.stateMachine() == null ? Double.NaN : s.stateMachine().sizeOnDiskBytes())
                 .description("bytes of kv.db").register(registry);
+        Gauge.builder("raftkv_disk_full", server, s -> s.diskFull() == null ? 0 : 1)
+                .description("1 while the node has stopped acknowledging writes because its disk is (nearly) full").register(registry);
+        Gauge.builder("raftkv_disk_full_episodes_total", server, RaftkvServer::diskFullEpisodes)
+                .description("times the node stopped for a full disk since it started").register(registry);
+        Gauge.builder("raftkv_disk_free_bytes", server, s -> s.diskSpace() == null ? Double.NaN : s.diskSpace().usableBytes())
+                .description("bytes free on the data directory's file system").register(registry);
         Gauge.builder("raftkv_peer_messages_dropped", server, s -> s.droppedPeerMessages())
                 .description("peer messages dropped because a peer's queue was full").register(registry);
     }

@@ -90,4 +90,19 @@ public interface RaftkvConfig {
     /** Chunk size of a snapshot sent to a follower, in bytes. */
     @WithDefault("1048576")
     int snapshotChunkBytes();
+
+    /**
+     * Below this many free bytes on the data directory's file system the node writes no more log or snapshots and
+     * stops acknowledging; it resumes by itself once twice this much is free.
+     */
+    @WithDefault("67108864")
+    long minFreeDiskBytes();
+
+    /** How often the node checks whether a snapshot is due (read by the scheduler; declared so that it validates). */
+    @WithDefault("5s")
+    Duration snapshotCheckInterval();
+
+    /** How often the node checks its free disk space (more often on the write path). */
+    @WithDefault("1s")
+    Duration diskCheckInterval();
 }

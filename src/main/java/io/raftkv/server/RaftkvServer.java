@@ -11,6 +11,8 @@ import io.raftkv.snapshot.KvNodeSnapshots;
 import io.raftkv.snapshot.SnapshotInfo;
 import io.raftkv.snapshot.SnapshotRestore;
 import io.raftkv.snapshot.SnapshotStore;
+import io.raftkv.storage.DiskFullException;
+import io.raftkv.storage.DiskSpace;
 import io.raftkv.storage.RaftLogStore;
 import io.quarkus.scheduler.Scheduled;
 import io.raftkv.storage.RaftLogStores;
@@ -25,6 +27,8 @@ import java.nio.file.Path;
 import java.security.Security;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Quarkus wiring: builds one node from {@link RaftkvConfig} at startup (storage, state machine, event log, transport,
@@ -47,6 +51,12 @@ public class RaftkvServer {
     private volatile KvNodeSnapshots snapshots;
     private Map<String, URI> members;
     private Path dataDir;
+    private volatile DiskSpace diskSpace;
+    /** Why the Raft side is stopped for lack of disk space, or null while it runs (or has not started). */
+    private volatile String diskFull;
+    private final AtomicLong diskFullEpisodes = new AtomicLong();
+    /** Set from the first sign of a full disk until the node has restarted: one stop per episode. */
+    private final AtomicBoolean stoppingForDiskFull = new AtomicBoolean();
 
     void onStart(@Observes StartupEvent event) {
         // A restarted peer must be reachable again at once: do not cache DNS answers (containers change IPs).
@@ -55,6 +65,11 @@ public class RaftkvServer {
         try {
             start();
         } catch (RuntimeException e) {
+            if (DiskSpace.isOutOfSpace(e)) {
+                closeQuietly();
+                waitForSpace(e); // serves stale reads if it can, and resumes once space is freed
+                return;
+            }
             LOG.errorf("raftkv node %s cannot start: %s", config.nodeId(), e.getMessage());
             closeQuietly();
             Quarkus.asyncExit(2);
@@ -65,6 +80,9 @@ public class RaftkvServer {
     private void start() {
         members = Members.parse(config.peers(), config.nodeId(), config.advertiseUrl().orElse(null));
         dataDir = Path.of(config.dataDir().orElse("data/" + config.nodeId())).toAbsolutePath().normalize();
+        if (diskSpace == null) {
+            diskSpace = new DiskSpace(dataDir, config.minFreeDiskBytes());
+        }
         long tickNanos = config.tick().toNanos();
         if (tickNanos < Duration.ofMillis(1).toNanos()) {
             throw new IllegalArgumentException("raftkv.tick must be at least 1ms");
@@ -80,15 +98,22 @@ public class RaftkvServer {
         logStorage = RaftLogStores.open(logStore, dataDir, config.walSegmentBytes());
         SnapshotStore snapshotStore = SnapshotStore.open(dataDir);
         reconcileLogWithSnapshot(snapshotStore);
-        stateMachine = KvStateMachine.open(dataDir);
+        stateMachine = SnapshotRestore.openStateMachine(dataDir, snapshotStore, logStorage.firstIndex(), why -> {
+            LOG.warnf("raftkv node %s: %s", config.nodeId(), why);
+            events.log(why);
+        });
         // The restart rule: a state machine behind the newest snapshot (or missing) is loaded from it.
         SnapshotRestore.Result restored = SnapshotRestore.restore(stateMachine, snapshotStore, logStorage.firstIndex());
         restored.installed().ifPresent(m -> events.log("state machine loaded from snapshot " + m + " at start"));
         restored.setAside().forEach(p -> events.log("damaged snapshot set aside: " + p));
+        if (diskSpace.belowMinimum()) {
+            throw new DiskFullException(diskSpace.usableBytes() + " bytes free at start, fewer than the "
+                    + diskSpace.minFreeBytes() + " that must stay free");
+        }
         transport = new HttpPeerTransport(config.nodeId(), members, config.requestTimeout());
         snapshots = new KvNodeSnapshots(stateMachine, snapshotStore, config.nodeId(), HttpPeerTransport.SENDER_HEADER,
                 members, config.requestTimeout(), config.snapshotChunkBytes());
-        node = new RaftNode(settings, logStorage, stateMachine, transport, snapshots, events, null, this::fatal);
+        node = new RaftNode(settings, logStorage, stateMachine, transport, snapshots, events, diskSpace, null, this::fatal);
         node.start();
         LOG.infof("raftkv node %s at %s, data in %s (%s log), members %s", config.nodeId(), members.get(config.nodeId()),
                 dataDir, config.logStore(), members);
@@ -137,9 +162,155 @@ public class RaftkvServer {
         return l == null ? 0 : l.sizeOnDiskBytes();
     }
 
+    // ---------------------------------------------------------------------------------------------------------------
+    // A full disk: stop acknowledging (the Raft side stops as after a crash), keep serving stale reads, and restart
+    // from the files once space is freed. The other members go on without this one.
+
+    /** Why the Raft side is stopped for lack of disk space, or null. */
+    public String diskFull() {
+        return diskFull;
+    }
+
+    public long diskFullEpisodes() {
+        return diskFullEpisodes.get();
+    }
+
+    public DiskSpace diskSpace() {
+        return diskSpace;
+    }
+
+    /**
+     * Checks free space now (a recent reading may be reused) and, when it is below the minimum, stops the Raft side
+     * (asynchronously) as a full disk does. Returns why the node is or is about to be stopped, or null if there is room.
+     */
+    public String checkDiskSpace() {
+        return checkDiskSpace(0);
+    }
+
+    /** {@link #checkDiskSpace()} for a write of about {@code bytes}: one that would not fit stops the node too. */
+    public String checkDiskSpace(long bytes) {
+        String full = diskFull;
+        if (full != null) {
+            return full;
+        }
+        DiskSpace d = diskSpace;
+        if (d == null || d.hasRoomFor(bytes)) {
+            return null;
+        }
+        String why = bytes == 0 || d.belowMinimum()
+                ? d.usableBytes() + " bytes free, fewer than the " + d.minFreeBytes() + " that must stay free"
+                : "a write of " + bytes + " bytes would leave fewer than the " + d.minFreeBytes()
+                  + " bytes that must stay free (" + d.usableBytes() + " free)";
+        fatal(new DiskFullException(why));
+        return why;
+    }
+
     private void fatal(Throwable t) {
+        if (DiskSpace.isOutOfSpace(t)) {
+            if (!stoppingForDiskFull.compareAndSet(false, true)) {
+                return;
+            }
+            // Off the failing thread: it may be the node's own loop, which stopping the node waits for.
+            Thread stopper = new Thread(() -> stopForDiskFull(t), "raftkv-disk-full");
+            stopper.setDaemon(true);
+            stopper.start();
+            return;
+        }
         LOG.errorf(t, "raftkv node %s stopped after a fatal error", config.nodeId());
         Quarkus.asyncExit(3);
+    }
+
+    private synchronized void stopForDiskFull(Throwable t) {
+        if (diskFull != null) {
+            return;
+        }
+        stopNode();
+        for (AutoCloseable c : new AutoCloseable[] {snapshots, logStorage}) {
+            try {
+                if (c != null) {
+                    c.close();
+                }
+            } catch (Exception e) {
+                LOG.debug("closing " + c + " after the disk filled up", e);
+            }
+        }
+        snapshots = null;
+        logStorage = null;
+        KvStateMachine sm = stateMachine;
+        if (sm != null && sm.failed()) {
+            // Its own write failed: serve stale reads from kv.db as of its last commit instead, if it can be read.
+            stateMachine = null;
+            try {
+                sm.close();
+            } catch (RuntimeException e) {
+                LOG.debug("closing the failed KV store", e);
+            }
+        }
+        waitForSpace(t);
+    }
+
+    /** Enters the waiting state: stale reads from kv.db where possible, readiness down, 507 for everything else. */
+    private synchronized void waitForSpace(Throwable t) {
+        stoppingForDiskFull.set(true);
+        diskFull = String.valueOf(t.getMessage());
+        diskFullEpisodes.incrementAndGet();
+        LOG.errorf("raftkv node %s: disk full (%s); not acknowledging until %d bytes are free in %s", config.nodeId(),
+                diskFull, diskSpace.resumeFreeBytes(), dataDir);
+        if (stateMachine == null) {
+            try {
+                stateMachine = KvStateMachine.openReadOnly(dataDir);
+            } catch (RuntimeException e) {
+                LOG.warnf("cannot serve stale reads while the disk is full: %s", e.getMessage());
+            }
+        }
+        try {
+            if (events == null) {
+                events = EventLog.open(dataDir, config.nodeId());
+            }
+            events.log("DISK FULL: " + diskFull + "; not acknowledging writes until " + diskSpace.resumeFreeBytes()
+                    + " bytes are free");
+        } catch (RuntimeException ignored) {
+            // the event log is on the same disk
+        }
+    }
+
+    /**
+     * Periodic: a running node whose free space fell below the minimum stops; one stopped by a full disk restarts from
+     * its files once enough space is free again.
+     */
+    @Scheduled(every = "${raftkv.disk-check-interval:1s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void checkSpace() {
+        if (diskFull == null) {
+            if (node != null) {
+                checkDiskSpace(); // a follower notices in its loop; this catches a node with nothing to write
+            }
+            return;
+        }
+        resumeWhenSpaceIsFree();
+    }
+
+    synchronized void resumeWhenSpaceIsFree() {
+        if (diskFull == null || !diskSpace.canResume()) {
+            return;
+        }
+        String was = diskFull;
+        long free = diskSpace.usableBytes();
+        closeQuietly();
+        diskFull = null;
+        try {
+            start();
+        } catch (RuntimeException e) {
+            closeQuietly();
+            if (DiskSpace.isOutOfSpace(e)) {
+                waitForSpace(e);
+                return;
+            }
+            fatal(e);
+            return;
+        }
+        stoppingForDiskFull.set(false);
+        events.log("disk space available again (" + free + " bytes free): restarted from the files after: " + was);
+        LOG.infof("raftkv node %s resumed after its disk was full", config.nodeId());
     }
 
     void onStop(@Observes ShutdownEvent event) {

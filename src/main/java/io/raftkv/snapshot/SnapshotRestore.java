@@ -2,12 +2,14 @@ package io.raftkv.snapshot;
 
 import io.raftkv.raft.SnapshotMeta;
 import io.raftkv.statemachine.KvStateMachine;
+import io.raftkv.storage.CorruptStoreException;
 import io.raftkv.storage.StorageException;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * The restart rule, run before a node starts: the KV store ({@code kv.db}) must not be behind the newest snapshot.
@@ -49,6 +51,32 @@ public final class SnapshotRestore {
         SnapshotStore store = SnapshotStore.open(dataDir);
         try (KvStateMachine sm = KvStateMachine.open(dataDir)) {
             return restore(sm, store, logStartIndex);
+        }
+    }
+
+    /**
+     * Opens kv.db for {@link #restore}. kv.db is derived state: the newest snapshot plus the log after it. One that
+     * cannot be read any more (a write that failed half way, a damaged page) is deleted and started empty when those
+     * reach back far enough to rebuild it (a snapshot at or after {@code logStartIndex - 1}, or a log never
+     * compacted): {@link #restore} then installs the snapshot and the node replays the log. Otherwise it refuses and
+     * leaves the file as it is.
+     *
+     * @param rebuilding told why, when kv.db is rebuilt
+     */
+    public static KvStateMachine openStateMachine(Path dataDir, SnapshotStore store, long logStartIndex,
+                                                  Consumer<String> rebuilding) {
+        try {
+            return KvStateMachine.open(dataDir);
+        } catch (CorruptStoreException e) {
+            long newest = store.latest().map(i -> i.meta().index()).orElse(0L);
+            if (logStartIndex > 1 && newest < logStartIndex - 1) {
+                throw new StorageException(e.getMessage() + "; it cannot be rebuilt: the log starts at " + logStartIndex
+                        + " and the newest snapshot is at " + newest, e);
+            }
+            rebuilding.accept("KV store unreadable (" + e.getMessage() + "): rebuilding it from "
+                    + (newest == 0 ? "an empty state" : "snapshot " + newest) + " and the log");
+            KvStateMachine.discard(dataDir);
+            return KvStateMachine.open(dataDir);
         }
     }
 

@@ -4,6 +4,7 @@ import io.raftkv.raft.Entry;
 import io.raftkv.raft.EntryType;
 import io.raftkv.storage.BinaryReader;
 import io.raftkv.storage.BinaryWriter;
+import io.raftkv.storage.CorruptStoreException;
 import io.raftkv.storage.FileSync;
 import io.raftkv.storage.MapDbFiles;
 import io.raftkv.storage.StorageException;
@@ -76,21 +77,48 @@ public final class KvStateMachine implements StateMachine {
     // Guarded by this (the applying thread).
     private boolean dirty;
 
-    /**
-     * Opens (creating it if needed) the state machine of the node whose data directory is {@code dataDir}. A temporary
-     * file left by an interrupted {@link #install} is deleted first.
-     */
-
-
     /** Whether an earlier write failed (the store then refuses any use until it is reopened). */
     public boolean failed() {
         return failed;
     }
 
+    /**
+     * Opens (creating it if needed) the state machine of the node whose data directory is {@code dataDir}. A temporary
+     * file left by an interrupted {@link #install} is deleted first.
+     */
     public static KvStateMachine open(Path dataDir) {
         MapDbFiles.prepareDataDir(dataDir);
         KvInstaller.deleteLeftovers(dataDir);
         return MapDbFiles.openStore(dataDir, FILE_NAME, "KV store", (file, db) -> new KvStateMachine(dataDir, file, db));
+    }
+
+    /**
+     * The store as of its last commit, read-only: what a node stopped by a full disk serves stale reads from when its
+     * own open store failed. Nothing is written (so it works on a full disk); every write refuses.
+     */
+    public static KvStateMachine openReadOnly(Path dataDir) {
+        DB db = MapDbFiles.openReadOnly(dataDir, FILE_NAME);
+        try {
+            return new KvStateMachine(dataDir, dataDir.resolve(FILE_NAME).toAbsolutePath(), db, true);
+        } catch (RuntimeException e) {
+            db.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Deletes {@code kv.db} and its MapDB write-ahead log, so that the next {@link #open} starts empty. The KV store
+     * is derived state (the newest snapshot plus the log rebuild it), so this is what a node does with a store it can
+     * no longer read, when its snapshot and log can rebuild it (the caller checks).
+     */
+    public static void discard(Path dataDir) {
+        try {
+            Files.deleteIfExists(dataDir.resolve(FILE_NAME));
+        } catch (IOException e) {
+            throw new StorageException("cannot delete " + dataDir.resolve(FILE_NAME).toAbsolutePath() + ": " + e, e);
+        }
+        KvInstaller.deleteWal(dataDir, FILE_NAME);
+        KvInstaller.deleteLeftovers(dataDir);
     }
 
     private KvStateMachine(Path dataDir, Path file, DB db) {
@@ -120,13 +148,14 @@ public final class KvStateMachine implements StateMachine {
             db.commit();
         } else {
             if (!names.contains(DATA) || !names.contains(META)) {
-                throw corrupt("not a raftkv KV store (it holds " + names + ")");
+                throw new StorageException("KV store " + file + " is not a raftkv KV store (it holds " + names
+                        + "); the file was left as it is");
             }
             meta = db.hashMap(META, Serializer.STRING, Serializer.LONG).open();
             Long format = meta.get(K_FORMAT);
             if (format == null || format != FORMAT) {
-                throw corrupt("not a raftkv KV store or an unsupported format version (format "
-                        + (format == null ? "missing" : format) + ")");
+                throw new StorageException("KV store " + file + " is not a raftkv KV store or of an unsupported format"
+                        + " version (format " + (format == null ? "missing" : format) + "); the file was left as it is");
             }
             data = db.treeMap(DATA, Serializer.STRING, Serializer.BYTE_ARRAY).open();
         }
@@ -624,7 +653,7 @@ public final class KvStateMachine implements StateMachine {
     }
 
     private StorageException corrupt(String what) {
-        return new StorageException("KV store " + file + " is unreadable: " + what + "; the file was left as it is");
+        return new CorruptStoreException("KV store " + file + " is unreadable: " + what + "; the file was left as it is", null);
     }
 
     record Stored(long version, long createIndex, byte[] value) {

@@ -61,11 +61,26 @@ public final class MapDbFiles {
             throw new StorageException("cannot open " + file + ": it is locked, already open in this process or in"
                     + " another one (is another node using data directory " + dataDir.toAbsolutePath() + "?)", e);
         } catch (RuntimeException | AssertionError e) {
-            throw new StorageException("cannot open " + file + ": not a readable MapDB store (" + describe(e)
+            throw new CorruptStoreException("cannot open " + file + ": not a readable MapDB store (" + describe(e)
                     + "); the file was left as it is", e);
         }
     }
 
+    /**
+     * Opens an existing {@code dataDir/fileName} read-only, as of its last commit (nothing is written, so this works on
+     * a full disk).
+     */
+    public static DB openReadOnly(Path dataDir, String fileName) {
+        Path file = dataDir.resolve(fileName).toAbsolutePath();
+        if (!Files.isRegularFile(file)) {
+            throw new StorageException(file + " does not exist or is not a regular file");
+        }
+        try {
+            return DBMaker.fileDB(file.toFile()).fileChannelEnable().transactionEnable().readOnly().make();
+        } catch (RuntimeException | AssertionError e) {
+            throw new StorageException("cannot open " + file + " read-only: " + describe(e), e);
+        }
+    }
 
     /** Builds a store object on an opened MapDB file: reads or initializes its collections. */
     @FunctionalInterface
@@ -88,7 +103,7 @@ public final class MapDbFiles {
             throw e;
         } catch (RuntimeException | AssertionError e) {
             closeQuietly(db);
-            throw new StorageException("cannot read " + what + " " + file + ": " + describe(e)
+            throw new CorruptStoreException("cannot read " + what + " " + file + ": " + describe(e)
                     + "; the file was left as it is", e);
         }
     }

@@ -12,8 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -44,8 +42,6 @@ public final class MapDbLogStorage implements RaftLogStore {
 
     static final int MAX_ENTRIES_PER_RECORD = 256;
     static final int MAX_BYTES_PER_RECORD = 1 << 20;
-    private static final int CACHE_MAX_RECORDS = 512;
-    private static final long CACHE_MAX_BYTES = 16L << 20;
 
     private static final String RECORDS = "entries";
     private static final String META = "meta";
@@ -68,8 +64,7 @@ public final class MapDbLogStorage implements RaftLogStore {
     private long[] runStarts = new long[64];
     private int runCount;
     // Guarded by this. Decoded runs by first index, least recently used first.
-    private final LinkedHashMap<Long, Entry[]> cache = new LinkedHashMap<>(64, 0.75f, true);
-    private long cacheBytes;
+    private final EntryRunCache<Long> cache = new EntryRunCache<>();
     private boolean failed;
     private boolean closed;
     private Runnable beforeCommit;
@@ -148,7 +143,7 @@ public final class MapDbLogStorage implements RaftLogStore {
                 }
             }
             addRun(key);
-            cachePut(key, run);
+            cache.put(key, run);
             expect = end;
         }
         firstIndex = first;
@@ -293,11 +288,11 @@ public final class MapDbLogStorage implements RaftLogStore {
         // Durable: publish to memory.
         if (first <= lastIndex) {
             for (int j = keepRuns - (kept == null ? 0 : 1); j < runCount; j++) {
-                cacheRemove(runStarts[j]);
+                cache.remove(runStarts[j]);
             }
             runCount = keepRuns;
             if (kept != null) {
-                cachePut(runStarts[keepRuns - 1], kept);
+                cache.put(runStarts[keepRuns - 1], kept);
             }
         }
         if (!list.isEmpty()) {
@@ -310,7 +305,7 @@ public final class MapDbLogStorage implements RaftLogStore {
                 int to = c + 1 < cuts.size() ? cuts.get(c + 1) : list.size();
                 long key = list.get(from).index();
                 addRun(key);
-                cachePut(key, list.subList(from, to).toArray(new Entry[0]));
+                cache.put(key, list.subList(from, to).toArray(new Entry[0]));
             }
             lastIndex = list.get(list.size() - 1).index();
         }
@@ -355,7 +350,7 @@ public final class MapDbLogStorage implements RaftLogStore {
             throw writeFailed(e);
         }
         for (int r = 0; r < drop; r++) {
-            cacheRemove(runStarts[r]);
+            cache.remove(runStarts[r]);
         }
         System.arraycopy(runStarts, drop, runStarts, 0, runCount - drop);
         runCount -= drop;
@@ -378,7 +373,6 @@ public final class MapDbLogStorage implements RaftLogStore {
             throw writeFailed(e);
         }
         cache.clear();
-        cacheBytes = 0;
         runCount = 0;
         terms[0] = s.term();
         termCount = 1;
@@ -493,7 +487,7 @@ public final class MapDbLogStorage implements RaftLogStore {
                 throw new StorageException("raft log " + file + " lost the record of entries from " + key);
             }
             run = decodeRun(key, bytes);
-            cachePut(key, run);
+            cache.put(key, run);
         }
         return run;
     }
@@ -509,38 +503,6 @@ public final class MapDbLogStorage implements RaftLogStore {
             throw corrupt("the record keyed " + key + " holds entries from " + run[0].index());
         }
         return run;
-    }
-
-    private static long weight(Entry[] run) {
-        long w = 64;
-        for (Entry e : run) {
-            w += e.data().length + 64;
-        }
-        return w;
-    }
-
-    private void cachePut(long key, Entry[] run) {
-        Entry[] old = cache.put(key, run);
-        if (old != null) {
-            cacheBytes -= weight(old);
-        }
-        cacheBytes += weight(run);
-        Iterator<Map.Entry<Long, Entry[]>> it = cache.entrySet().iterator();
-        while ((cacheBytes > CACHE_MAX_BYTES || cache.size() > CACHE_MAX_RECORDS) && it.hasNext()) {
-            Map.Entry<Long, Entry[]> eldest = it.next();
-            if (eldest.getKey() == key) {
-                continue;
-            }
-            cacheBytes -= weight(eldest.getValue());
-            it.remove();
-        }
-    }
-
-    private void cacheRemove(long key) {
-        Entry[] old = cache.remove(key);
-        if (old != null) {
-            cacheBytes -= weight(old);
-        }
     }
 
     static byte[] encodeHardState(HardState hs) {

@@ -275,4 +275,55 @@ class SnapshotInstallTest {
             assertState(cModel, sm);
         }
     }
+
+    /** Garbles kv.db's header, as a write that failed half way or a damaged page can. */
+    static void garbleKvDb(Path node) throws IOException {
+        Path kv = node.resolve(KvStateMachine.FILE_NAME);
+        byte[] bytes = Files.readAllBytes(kv);
+        for (int i = 0; i < 64; i++) {
+            bytes[i] ^= (byte) 0x5a;
+        }
+        Files.write(kv, bytes);
+    }
+
+    @Test
+    void anUnreadableKvStoreIsRebuiltFromTheSnapshotAndLogWhenTheyReachBackFarEnough() throws IOException {
+        Source snap = snapshotOf("snap", 71, 400);
+        List<String> told = new ArrayList<>();
+        // snapshot at 400, log from 401: kv.db (at 900) is deleted and rebuilt from the snapshot
+        Path a = dir.resolve("a");
+        oldState(a, 71, 900);
+        give(a, snap.info());
+        garbleKvDb(a);
+        Path copy = dir.resolve("a-copy");
+        copyTree(a, copy); // (a failed MapDB open keeps its file locked in this process: try it on a copy)
+        assertThrows(io.raftkv.storage.CorruptStoreException.class, () -> KvStateMachine.open(copy).close());
+        try (KvStateMachine sm = SnapshotRestore.openStateMachine(a, SnapshotStore.open(a), 401, told::add)) {
+            assertEquals(0, sm.lastApplied());
+            SnapshotRestore.Result r = SnapshotRestore.restore(sm, SnapshotStore.open(a), 401);
+            assertEquals(snap.info().meta(), r.installed().orElseThrow());
+            assertState(snap.model(), sm);
+        }
+        assertEquals(1, told.size());
+        assertTrue(told.get(0).contains("rebuilding it from snapshot 400"), told.get(0));
+        // log never compacted, no snapshot: rebuilt empty (the log replays everything)
+        Path b = dir.resolve("b");
+        oldState(b, 72, 300);
+        garbleKvDb(b);
+        try (KvStateMachine sm = SnapshotRestore.openStateMachine(b, SnapshotStore.open(b), 1, told::add)) {
+            assertEquals(0, sm.lastApplied());
+            assertEquals(0, sm.size());
+        }
+        // log compacted past the snapshot: nothing can rebuild it, so it is refused and left as it is
+        Path c = dir.resolve("c");
+        oldState(c, 73, 900);
+        give(c, snap.info());
+        garbleKvDb(c);
+        byte[] before = Files.readAllBytes(c.resolve(KvStateMachine.FILE_NAME));
+        StorageException e = assertThrows(StorageException.class,
+                () -> SnapshotRestore.openStateMachine(c, SnapshotStore.open(c), 601, told::add));
+        assertTrue(e.getMessage().contains("cannot be rebuilt"), e.getMessage());
+        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(c.resolve(KvStateMachine.FILE_NAME))));
+        assertEquals(2, told.size());
+    }
 }

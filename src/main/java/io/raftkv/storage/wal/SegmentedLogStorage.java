@@ -4,6 +4,7 @@ import io.raftkv.raft.Entry;
 import io.raftkv.raft.HardState;
 import io.raftkv.raft.SnapshotMeta;
 import io.raftkv.storage.EntryCodec;
+import io.raftkv.storage.EntryRunCache;
 import io.raftkv.storage.MapDbFiles;
 import io.raftkv.storage.AppendRules;
 import io.raftkv.storage.RaftLogStore;
@@ -19,8 +20,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -54,8 +53,6 @@ public final class SegmentedLogStorage implements RaftLogStore {
     static final int MAX_ENTRIES_PER_RECORD = 256;
     static final int MAX_BYTES_PER_RECORD = 1 << 20;
     private static final String LOCK_FILE = "LOCK";
-    private static final int CACHE_MAX_RECORDS = 512;
-    private static final long CACHE_MAX_BYTES = 16L << 20;
 
     private final Path dataDir;
     private final Path dir;
@@ -66,8 +63,7 @@ public final class SegmentedLogStorage implements RaftLogStore {
     // Guarded by this. Ascending first index; the last one is written to.
     private final List<Segment> segments;
     private long logStartTerm;
-    private final LinkedHashMap<RecKey, Entry[]> cache = new LinkedHashMap<>(64, 0.75f, true);
-    private long cacheBytes;
+    private final EntryRunCache<RecKey> cache = new EntryRunCache<>();
     private boolean failed;
     private boolean closed;
     private Runnable beforeWrite;
@@ -327,7 +323,7 @@ public final class SegmentedLogStorage implements RaftLogStore {
         if (bad != null) {
             throw new StorageException("raft log segment " + seg.path + " is damaged at byte offset " + pos + ": " + bad);
         }
-        cachePut(key, run);
+        cache.put(key, run);
         return run;
     }
 
@@ -378,7 +374,7 @@ public final class SegmentedLogStorage implements RaftLogStore {
                 int at = w.group.offsets()[w.headRecords + i];
                 long pos = w.pos + at;
                 w.segment.addRecord(pos, body.get(i).frameBytes(), runs.get(i));
-                cachePut(new RecKey(w.segment, pos), runs.get(i));
+                cache.put(new RecKey(w.segment, pos), runs.get(i));
             }
             lastIndex = list.get(list.size() - 1).index();
         }
@@ -425,7 +421,7 @@ public final class SegmentedLogStorage implements RaftLogStore {
         try {
             while (drop-- > 0) { // oldest first: a crash leaves a suffix, which recovers
                 Segment s = segments.remove(0);
-                uncache(s);
+                cache.removeIf(k -> k.segment() == s);
                 s.close();
                 Files.deleteIfExists(s.path);
             }
@@ -449,7 +445,7 @@ public final class SegmentedLogStorage implements RaftLogStore {
         try {
             while (segments.size() > 1) {
                 Segment old = segments.remove(0);
-                uncache(old);
+                cache.removeIf(k -> k.segment() == old);
                 old.close();
                 Files.deleteIfExists(old.path);
             }
@@ -458,7 +454,6 @@ public final class SegmentedLogStorage implements RaftLogStore {
             throw writeFailed(dir, e);
         }
         cache.clear();
-        cacheBytes = 0;
         firstIndex = first;
         lastIndex = s.index();
         logStartTerm = s.term();
@@ -549,7 +544,7 @@ public final class SegmentedLogStorage implements RaftLogStore {
         try {
             while (!segments.isEmpty() && segments.get(segments.size() - 1).firstIndex() >= first) {
                 Segment old = segments.remove(segments.size() - 1);
-                uncache(old);
+                cache.removeIf(k -> k.segment() == old);
                 old.close();
                 if (!old.path.equals(target)) {
                     Files.deleteIfExists(old.path);
@@ -636,39 +631,4 @@ public final class SegmentedLogStorage implements RaftLogStore {
         }
     }
 
-    private static long weight(Entry[] run) {
-        long w = 64;
-        for (Entry e : run) {
-            w += e.data().length + 64;
-        }
-        return w;
-    }
-
-    private void cachePut(RecKey key, Entry[] run) {
-        Entry[] old = cache.put(key, run);
-        if (old != null) {
-            cacheBytes -= weight(old);
-        }
-        cacheBytes += weight(run);
-        Iterator<Map.Entry<RecKey, Entry[]>> it = cache.entrySet().iterator();
-        while ((cacheBytes > CACHE_MAX_BYTES || cache.size() > CACHE_MAX_RECORDS) && it.hasNext()) {
-            Map.Entry<RecKey, Entry[]> eldest = it.next();
-            if (eldest.getKey().equals(key)) {
-                continue;
-            }
-            cacheBytes -= weight(eldest.getValue());
-            it.remove();
-        }
-    }
-
-    private void uncache(Segment s) {
-        Iterator<Map.Entry<RecKey, Entry[]>> it = cache.entrySet().iterator();
-        while (it.hasNext()) {
-            Map.Entry<RecKey, Entry[]> e = it.next();
-            if (e.getKey().segment() == s) {
-                cacheBytes -= weight(e.getValue());
-                it.remove();
-            }
-        }
-    }
 }
