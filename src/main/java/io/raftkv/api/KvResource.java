@@ -1,7 +1,9 @@
 package io.raftkv.api;
 
 import io.raftkv.node.NotLeaderException;
+import io.raftkv.node.NotProposedException;
 import io.raftkv.node.OutcomeUnknownException;
+import io.raftkv.node.OverloadedException;
 import io.raftkv.node.ProposalLostException;
 import io.raftkv.node.RaftNode;
 import io.raftkv.raft.Role;
@@ -54,6 +56,9 @@ public class KvResource {
 
     @Inject
     RaftkvConfig config;
+
+    @Inject
+    org.eclipse.microprofile.context.ManagedExecutor executor;
 
     @PUT
     @Path("{key: .+}")
@@ -128,8 +133,25 @@ public class KvResource {
     // ---------------------------------------------------------------------------------------------------------------
 
     private CompletionStage<Response> write(KvCommand command, UriInfo uri, Function<ApplyResult, Response> onApplied) {
+        return write(command, uri, onApplied, false);
+    }
+
+    /**
+     * How long a request that finds no leader waits for an election to end: the longest randomized election timeout,
+     * plus the pre-vote and vote round trips.
+     */
+    private java.time.Duration electionWait() {
+        return config.electionTimeout().multipliedBy(2).plus(config.heartbeatInterval().multipliedBy(2));
+    }
+
+    private CompletionStage<Response> write(KvCommand command, UriInfo uri, Function<ApplyResult, Response> onApplied,
+                                            boolean waited) {
         RaftNode node = RunningNode.of(server);
         if (node.role() != Role.LEADER) {
+            if (node.leaderId() == null && !waited) {
+                // An election is under way: wait for its outcome, then serve or redirect.
+                return node.awaitLeader(electionWait()).thenComposeAsync(l -> write(command, uri, onApplied, true), executor);
+            }
             return CompletableFuture.completedFuture(notLeader(node.leaderId(), uri));
         }
         byte[] encoded = command.encode();
@@ -137,7 +159,7 @@ public class KvResource {
         if (full != null) {
             return CompletableFuture.completedFuture(RunningNode.diskFull(server, full)); // not proposed: no effect
         }
-        return node.propose(encoded).handle((r, err) -> err == null ? onApplied.apply(r) : failure(err, uri));
+        return node.propose(encoded).handle((r, err) -> err == null ? onApplied.apply(r) : failure(err, uri, true));
     }
 
     private CompletionStage<Response> read(String consistency, UriInfo uri, java.util.function.Supplier<Response> reader) {
@@ -147,14 +169,26 @@ public class KvResource {
         if ("stale".equals(consistency)) {
             return CompletableFuture.completedFuture(reader.get()); // this node's own copy, whatever its state
         }
-        RaftNode node = RunningNode.of(server);
-        if (node.role() != Role.LEADER) {
-            return CompletableFuture.completedFuture(notLeader(node.leaderId(), uri));
-        }
-        return node.readBarrier().handle((index, err) -> err == null ? reader.get() : failure(err, uri));
+        return linearizableRead(uri, reader, false);
     }
 
-    private Response failure(Throwable err, UriInfo uri) {
+    private CompletionStage<Response> linearizableRead(UriInfo uri, java.util.function.Supplier<Response> reader, boolean waited) {
+        RaftNode node = RunningNode.of(server);
+        if (node.role() != Role.LEADER) {
+            if (node.leaderId() == null && !waited) {
+                return node.awaitLeader(electionWait()).thenComposeAsync(l -> linearizableRead(uri, reader, true), executor);
+            }
+            return CompletableFuture.completedFuture(notLeader(node.leaderId(), uri));
+        }
+        // The barrier completes on the Raft loop thread: the read itself (a listing may be large) runs off it.
+        return node.readBarrier().handleAsync((index, err) -> err == null ? reader.get() : failure(err, uri, false), executor);
+    }
+
+    /**
+     * The error contract: 503 (or 429) only when the request certainly had no effect; a write that may exist in the log
+     * answers 504, with its index and term when known.
+     */
+    private Response failure(Throwable err, UriInfo uri, boolean write) {
         Throwable e = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
         if (e instanceof NotLeaderException nl) {
             return notLeader(nl.leaderId(), uri);
@@ -162,8 +196,16 @@ public class KvResource {
         if (e instanceof ProposalLostException) {
             return Problem.unavailable(e.getMessage() + "; not applied, safe to retry");
         }
-        if (e instanceof OutcomeUnknownException) {
-            return Problem.of(504, "Gateway Timeout", e.getMessage() + "; the outcome is unknown (the write may still be applied)");
+        if (e instanceof OutcomeUnknownException u) {
+            return Problem.of(504, "Gateway Timeout", e.getMessage() + "; the outcome is unknown (the write may still be"
+                    + " applied)", u.index() == 0 ? Map.of() : Map.of("index", u.index(), "term", u.term()));
+        }
+        if (e instanceof OverloadedException) {
+            return Problem.builder(429, "Too Many Requests", e.getMessage() + "; not proposed, safe to retry", null)
+                    .header("Retry-After", "1").build();
+        }
+        if (e instanceof NotProposedException) {
+            return Problem.unavailable(e.getMessage() + "; not proposed, safe to retry");
         }
         if (e instanceof io.raftkv.storage.DiskFullException) {
             return RunningNode.diskFull(server, e.getMessage());
@@ -174,6 +216,10 @@ public class KvResource {
         }
         if (e instanceof ProblemException pe) {
             return pe.response();
+        }
+        if (write) {
+            return Problem.of(504, "Gateway Timeout", e.getMessage() + "; the outcome is unknown (the write may still be"
+                    + " applied)");
         }
         return Problem.unavailable(String.valueOf(e.getMessage()));
     }

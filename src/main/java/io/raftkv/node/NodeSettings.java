@@ -22,15 +22,22 @@ import java.util.Map;
  * @param snapshotBytes      ... or once this many bytes of entries were written to the log since the last one
  * @param logMargin          entries kept in the log behind a snapshot, so a briefly lagging follower catches up from
  *                           the log rather than by a whole snapshot
+ * @param maxPendingWrites   writes proposed (or queued to be) and not yet answered; beyond it a write is refused
+ *                           before it is proposed (backpressure)
+ * @param maxPendingBytes    ... and the same bound on their command bytes
  */
 public record NodeSettings(String id, Map<String, URI> members, Duration tick, int heartbeatTicks, int electionTicks,
                            Duration requestTimeout, Duration applyFlushInterval, long maxMsgBytes, int maxInflight,
-                           long snapshotEntries, long snapshotBytes, long logMargin) {
+                           long snapshotEntries, long snapshotBytes, long logMargin, int maxPendingWrites,
+                           long maxPendingBytes) {
 
     public NodeSettings {
         members = Map.copyOf(members);
         if (snapshotEntries < 1 || snapshotBytes < 1 || logMargin < 0) {
             throw new IllegalArgumentException("snapshot thresholds must be positive and the log margin not negative");
+        }
+        if (maxPendingWrites < 1 || maxPendingBytes < 1) {
+            throw new IllegalArgumentException("the bounds on pending writes must be positive");
         }
         if (!members.containsKey(id)) {
             throw new IllegalArgumentException("node id '" + id + "' is not among the members " + members.keySet());

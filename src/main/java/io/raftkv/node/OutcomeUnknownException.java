@@ -6,7 +6,21 @@ package io.raftkv.node;
  */
 public class OutcomeUnknownException extends RuntimeException {
 
-    public OutcomeUnknownException(String message, Throwable cause) {
+    private final long index;
+    private final long term;
+
+    /** @param index the log index the write was given (0 if unknown), with {@code term} */
+    public OutcomeUnknownException(String message, long index, long term, Throwable cause) {
         super(message, cause);
+        this.index = index;
+        this.term = term;
+    }
+
+    public long index() {
+        return index;
+    }
+
+    public long term() {
+        return term;
     }
 }

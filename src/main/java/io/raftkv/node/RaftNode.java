@@ -69,6 +69,9 @@ public final class RaftNode implements AutoCloseable {
     private final ScheduledExecutorService ticker;
     private volatile boolean running = true;
     private final java.util.concurrent.atomic.AtomicBoolean tickQueued = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.atomic.AtomicInteger pendingCount = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong pendingBytes = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.Set<CompletableFuture<String>> leaderWaiters = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     // Owned by the loop thread.
     private final Map<Long, PendingWrite> pendingWrites = new HashMap<>();
@@ -152,7 +155,24 @@ public final class RaftNode implements AutoCloseable {
      */
     public CompletableFuture<ApplyResult> propose(byte[] command) {
         CompletableFuture<ApplyResult> future = new CompletableFuture<>();
+        // Backpressure: refuse before proposing (so certainly without effect) while too much is in flight. The
+        // counters cover the queue to the loop as well as the log, so an overload cannot fill the heap with bodies.
+        int writes = pendingCount.incrementAndGet();
+        long bytes = pendingBytes.addAndGet(command.length);
+        future.whenComplete((r, err) -> {
+            pendingCount.decrementAndGet();
+            pendingBytes.addAndGet(-command.length);
+        });
+        if (writes > settings.maxPendingWrites() || (writes > 1 && bytes > settings.maxPendingBytes())) {
+            future.completeExceptionally(new OverloadedException(writes - 1 + " writes (" + (bytes - command.length)
+                    + " bytes) are in flight on this node, the limit is " + settings.maxPendingWrites() + " writes and "
+                    + settings.maxPendingBytes() + " bytes"));
+            return future;
+        }
         submit(future, () -> {
+            if (future.isDone()) {
+                return; // its client has given up (timed out): appending it now would only add work
+            }
             Entry e = raft.propose(EntryType.COMMAND, command);
             if (e == null) {
                 future.completeExceptionally(new NotLeaderException(raft.leader()));
@@ -161,6 +181,31 @@ public final class RaftNode implements AutoCloseable {
             }
         });
         return future.orTimeout(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Writes accepted for proposal and not yet answered, and their command bytes. */
+    public int pendingWrites() {
+        return pendingCount.get();
+    }
+
+    /**
+     * Completes with the leader's id as soon as one is known (at once if one is), or with null after {@code timeout}:
+     * a request that arrives during an election waits for its outcome instead of failing at once.
+     */
+    public CompletableFuture<String> awaitLeader(java.time.Duration timeout) {
+        CompletableFuture<String> f = new CompletableFuture<>();
+        String known = leaderId;
+        if (known != null || !running) {
+            f.complete(known);
+            return f;
+        }
+        leaderWaiters.add(f);
+        String now = leaderId; // published meanwhile?
+        if (now != null) {
+            f.complete(now);
+        }
+        return f.completeOnTimeout(null, timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .whenComplete((l, e) -> leaderWaiters.remove(f));
     }
 
     /**
@@ -192,7 +237,7 @@ public final class RaftNode implements AutoCloseable {
 
     private void submit(CompletableFuture<?> future, Runnable work) {
         if (!running) {
-            future.completeExceptionally(new IllegalStateException("node is shutting down"));
+            future.completeExceptionally(new NotProposedException("node is shutting down"));
             return;
         }
         inbox.add(work);
@@ -473,8 +518,9 @@ public final class RaftNode implements AutoCloseable {
         for (Iterator<Map.Entry<Long, PendingWrite>> it = pendingWrites.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<Long, PendingWrite> w = it.next();
             if (w.getKey() <= s.index()) {
-                w.getValue().future().completeExceptionally(new java.util.concurrent.TimeoutException(
-                        "replaced by a snapshot from the leader; the outcome is unknown"));
+                w.getValue().future().completeExceptionally(new OutcomeUnknownException(
+                        "replaced by a snapshot from the leader before its outcome was known here", w.getKey(),
+                        w.getValue().term(), null));
                 it.remove();
             }
         }
@@ -510,6 +556,10 @@ public final class RaftNode implements AutoCloseable {
     private void publish() {
         role = raft.role();
         leaderId = raft.leader();
+        if (leaderId != null && !leaderWaiters.isEmpty()) {
+            String l = leaderId;
+            leaderWaiters.forEach(f -> f.complete(l));
+        }
         term = raft.term();
         commitIndex = raft.commitIndex();
         lastApplied = raft.lastApplied();
@@ -554,15 +604,16 @@ public final class RaftNode implements AutoCloseable {
     private void failAll(Throwable cause) {
         RuntimeException e = new IllegalStateException("node stopped: " + cause.getMessage(), cause);
         // A proposed entry may already be on other members: whether it commits is decided without this node.
-        RuntimeException unknown = new OutcomeUnknownException("node stopped (" + cause.getMessage()
-                + ") before the write was known to be committed", cause);
         long neverSent = cause instanceof DiskFullException full && full.notWrittenFrom() > 0 ? full.notWrittenFrom() : Long.MAX_VALUE;
-        pendingWrites.forEach((index, w) -> w.future().completeExceptionally(index >= neverSent ? cause : unknown));
+        pendingWrites.forEach((index, w) -> w.future().completeExceptionally(index >= neverSent ? cause
+                : new OutcomeUnknownException("node stopped (" + cause.getMessage() + ") before the write was known to be"
+                + " committed", index, w.term(), cause)));
         pendingReads.values().forEach(f -> f.completeExceptionally(e));
         waitingReads.forEach(r -> r.future().completeExceptionally(e));
         pendingWrites.clear();
         pendingReads.clear();
         waitingReads.clear();
+        leaderWaiters.forEach(f -> f.complete(null));
         Runnable r;
         while ((r = inbox.poll()) != null) {
             // dropped: callers time out

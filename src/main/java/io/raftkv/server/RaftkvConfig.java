@@ -105,4 +105,12 @@ public interface RaftkvConfig {
     /** How often the node checks its free disk space (more often on the write path). */
     @WithDefault("1s")
     Duration diskCheckInterval();
+
+    /** Writes in flight on a node (queued, proposed, not yet answered); beyond it writes answer 429 unproposed. */
+    @WithDefault("4096")
+    int maxPendingWrites();
+
+    /** ... and the bound on their bytes. */
+    @WithDefault("67108864")
+    long maxPendingWriteBytes();
 }

@@ -91,7 +91,8 @@ public class RaftkvServer {
         int electionTicks = (int) Math.max(heartbeatTicks + 1, config.electionTimeout().toNanos() / tickNanos);
         NodeSettings settings = new NodeSettings(config.nodeId(), members, config.tick(), heartbeatTicks, electionTicks,
                 config.requestTimeout(), config.applyFlushInterval(), config.maxMessageBytes(), config.maxInflight(),
-                config.snapshotThreshold(), config.snapshotThresholdBytes(), config.snapshotLogMargin());
+                config.snapshotThreshold(), config.snapshotThresholdBytes(), config.snapshotLogMargin(),
+                config.maxPendingWrites(), config.maxPendingWriteBytes());
 
         RaftLogStores.Kind logStore = RaftLogStores.Kind.parse(config.logStore());
         events = EventLog.open(dataDir, config.nodeId());

@@ -1,0 +1,190 @@
+package io.raftkv.node;
+
+import io.raftkv.events.EventLog;
+import io.raftkv.raft.MemoryLogStorage;
+import io.raftkv.raft.Message;
+import io.raftkv.raft.Role;
+import io.raftkv.raft.SnapshotMeta;
+import io.raftkv.statemachine.KvStateMachine;
+import io.raftkv.transport.PeerTransport;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Real {@link RaftNode}s in one JVM: real loops, tickers and KV stores (in a temporary directory), an in-memory log
+ * per node that survives a node's stop (as its disk would), and a transport that hands messages straight to the
+ * addressee's {@link RaftNode#receive} unless a node is stopped or cut off.
+ */
+final class InProcessCluster implements AutoCloseable {
+
+    final List<String> ids = new ArrayList<>();
+    private final Path dir;
+    private final Map<String, URI> members = new LinkedHashMap<>();
+    private final Map<String, MemoryLogStorage> logs = new ConcurrentHashMap<>();
+    private final Map<String, KvStateMachine> stores = new ConcurrentHashMap<>();
+    private final Map<String, EventLog> events = new ConcurrentHashMap<>();
+    final Map<String, RaftNode> nodes = new ConcurrentHashMap<>();
+    private final Set<String> cutOff = ConcurrentHashMap.newKeySet();
+    private final int maxPendingWrites;
+
+    InProcessCluster(Path dir, int size, int maxPendingWrites) {
+        this.dir = dir;
+        this.maxPendingWrites = maxPendingWrites;
+        for (int i = 1; i <= size; i++) {
+            String id = "n" + i;
+            ids.add(id);
+            members.put(id, URI.create("http://127.0.0.1:1/" + id)); // never dialled
+        }
+    }
+
+    RaftNode start(String id) {
+        NodeSettings settings = new NodeSettings(id, members, Duration.ofMillis(5), 2, 20, Duration.ofSeconds(3),
+                Duration.ofMillis(200), 1 << 20, 64, 1_000_000, 1L << 30, 1000, maxPendingWrites, 64L << 20);
+        MemoryLogStorage log = logs.computeIfAbsent(id, k -> new MemoryLogStorage());
+        KvStateMachine sm = KvStateMachine.open(dir.resolve(id));
+        stores.put(id, sm);
+        EventLog ev = events.computeIfAbsent(id, k -> EventLog.open(dir.resolve(k), k));
+        RaftNode node = new RaftNode(settings, log, sm, new Router(id), new NoSnapshots(), ev, null,
+                new Random(id.hashCode()), t -> { });
+        nodes.put(id, node);
+        node.start();
+        return node;
+    }
+
+    void startAll() {
+        ids.forEach(this::start);
+    }
+
+    /** Graceful stop: what SIGTERM does (hands leadership over, answers pending writes). */
+    void stop(String id) {
+        RaftNode n = nodes.remove(id);
+        if (n != null) {
+            n.close();
+        }
+        KvStateMachine sm = stores.remove(id);
+        if (sm != null) {
+            sm.close();
+        }
+    }
+
+    void cut(String id) {
+        cutOff.add(id);
+    }
+
+    KvStateMachine store(String id) {
+        return stores.get(id);
+    }
+
+    String leader() {
+        for (Map.Entry<String, RaftNode> e : nodes.entrySet()) {
+            if (e.getValue().role() == Role.LEADER) {
+                return e.getKey();
+            }
+        }
+        return null;
+    }
+
+    String awaitLeader() {
+        await("a leader", () -> leader() != null);
+        return leader();
+    }
+
+    static void await(String what, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        new ArrayList<>(nodes.keySet()).forEach(this::stop);
+        events.values().forEach(EventLog::close);
+    }
+
+    private final class Router implements PeerTransport {
+        private final String from;
+
+        Router(String from) {
+            this.from = from;
+        }
+
+        @Override
+        public void send(List<Message> messages) {
+            if (cutOff.contains(from)) {
+                return;
+            }
+            for (Message m : messages) {
+                RaftNode to = nodes.get(m.to());
+                if (to != null && !cutOff.contains(m.to())) {
+                    to.receive(List.of(m));
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    /** This harness never compacts (the thresholds are out of reach), so no snapshot is ever needed. */
+    private static final class NoSnapshots implements NodeSnapshots {
+        @Override
+        public SnapshotMeta latest() {
+            return SnapshotMeta.NONE;
+        }
+
+        @Override
+        public long latestSizeBytes() {
+            return 0;
+        }
+
+        @Override
+        public CompletableFuture<SnapshotMeta> start(SnapshotMeta at) {
+            return CompletableFuture.failedFuture(new UnsupportedOperationException("no snapshots in this harness"));
+        }
+
+        @Override
+        public boolean inProgress() {
+            return false;
+        }
+
+        @Override
+        public void install(SnapshotMeta s) {
+            throw new UnsupportedOperationException("no snapshots in this harness");
+        }
+
+        @Override
+        public CompletableFuture<Boolean> send(Message snapshotMessage) {
+            return CompletableFuture.completedFuture(false);
+        }
+
+        @Override
+        public long receivedSnapshot() {
+            return 0;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+}
