@@ -10,6 +10,7 @@ import io.raftkv.raft.Role;
 import io.raftkv.server.RaftkvConfig;
 import io.raftkv.server.RaftkvServer;
 import io.raftkv.statemachine.ApplyResult;
+import io.raftkv.statemachine.ClientSessions;
 import io.raftkv.statemachine.KvCommand;
 import io.raftkv.statemachine.KvEntry;
 import io.raftkv.statemachine.KvListing;
@@ -17,6 +18,7 @@ import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -49,6 +51,9 @@ import java.util.function.Function;
 public class KvResource {
 
     static final String VERSION_HEADER = "X-Raftkv-Version";
+    static final String CLIENT_ID_HEADER = "Raftkv-Client-Id";
+    static final String REQUEST_SEQ_HEADER = "Raftkv-Request-Seq";
+    static final String DUPLICATE_HEADER = "Raftkv-Duplicate";
     private static final int MAX_LIST_LIMIT = 10_000;
 
     @Inject
@@ -65,35 +70,73 @@ public class KvResource {
     @Consumes(MediaType.WILDCARD)
     @Produces(MediaType.APPLICATION_JSON)
     public CompletionStage<Response> put(@PathParam("key") String key, @QueryParam("ifVersion") String ifVersion,
-                                         @QueryParam("ifValue") String ifValue, byte[] body, @Context UriInfo uri) {
+                                         @QueryParam("ifValue") String ifValue,
+                                         @HeaderParam(CLIENT_ID_HEADER) String clientId,
+                                         @HeaderParam(REQUEST_SEQ_HEADER) String requestSeq, byte[] body,
+                                         @Context UriInfo uri) {
         validateKey(key);
         byte[] value = body == null ? new byte[0] : body;
         if (value.length > config.maxValueBytes()) {
             throw new ProblemException(Problem.of(413, "Content Too Large",
                     "value is " + value.length + " bytes; the limit is " + config.maxValueBytes()));
         }
-        KvCommand command = KvCommand.put(key, value, condition(ifVersion, ifValue));
-        return write(command, uri, r -> {
-            if (r.conflict()) {
-                return conflict(r);
-            }
-            return Response.ok(body("key", key, "version", r.version(), "index", r.index(), "term", r.term())).build();
-        });
+        KvCommand command = session(KvCommand.put(key, value, condition(ifVersion, ifValue)), clientId, requestSeq);
+        return write(command, uri, r -> answer(r, () -> Response.ok(body("key", key, "version", r.version(),
+                "index", r.originalIndex(), "term", r.originalTerm()))));
     }
 
     @DELETE
     @Path("{key: .+}")
     @Produces(MediaType.APPLICATION_JSON)
     public CompletionStage<Response> delete(@PathParam("key") String key, @QueryParam("ifVersion") String ifVersion,
-                                            @QueryParam("ifValue") String ifValue, @Context UriInfo uri) {
+                                            @QueryParam("ifValue") String ifValue,
+                                            @HeaderParam(CLIENT_ID_HEADER) String clientId,
+                                            @HeaderParam(REQUEST_SEQ_HEADER) String requestSeq, @Context UriInfo uri) {
         validateKey(key);
-        KvCommand command = KvCommand.delete(key, condition(ifVersion, ifValue));
-        return write(command, uri, r -> {
-            if (r.conflict()) {
-                return conflict(r);
-            }
-            return Response.ok(body("key", key, "deleted", r.deleted(), "index", r.index(), "term", r.term())).build();
-        });
+        KvCommand command = session(KvCommand.delete(key, condition(ifVersion, ifValue)), clientId, requestSeq);
+        return write(command, uri, r -> answer(r, () -> Response.ok(body("key", key, "deleted", r.deleted(),
+                "index", r.originalIndex(), "term", r.originalTerm()))));
+    }
+
+    /**
+     * A write's answer from its result: 409 for a failed condition, 422 for a session write refused as expired, else
+     * {@code ok}. A retry that was not applied again gets the first attempt's answer, marked {@value #DUPLICATE_HEADER}.
+     */
+    private static Response answer(ApplyResult r, java.util.function.Supplier<Response.ResponseBuilder> ok) {
+        if (r.expired()) {
+            return Problem.of(422, "Unprocessable Content", "the client session is unknown or expired, or this request"
+                    + " sequence is older than the results it keeps (the last " + ClientSessions.WINDOW + "): whether"
+                    + " it was applied before cannot be told, so it was not applied; continue with a new client id",
+                    Map.of("index", r.index()));
+        }
+        Response.ResponseBuilder b = r.conflict() ? Response.fromResponse(conflict(r)) : ok.get();
+        if (r.duplicate()) {
+            b.header(DUPLICATE_HEADER, "true");
+        }
+        return b.build();
+    }
+
+    /** Tags a write with its client session, from the two headers (both or neither). */
+    private static KvCommand session(KvCommand command, String clientId, String requestSeq) {
+        if (clientId == null && requestSeq == null) {
+            return command;
+        }
+        if (clientId == null || requestSeq == null) {
+            throw ProblemException.badRequest("give both " + CLIENT_ID_HEADER + " and " + REQUEST_SEQ_HEADER + ", or neither");
+        }
+        if (!clientId.matches("[A-Za-z0-9._:-]{1,128}")) {
+            throw ProblemException.badRequest(CLIENT_ID_HEADER + " must be 1 to 128 characters of A-Z a-z 0-9 . _ : -");
+        }
+        long seq;
+        try {
+            seq = Long.parseLong(requestSeq.trim());
+        } catch (NumberFormatException e) {
+            seq = 0;
+        }
+        if (seq < 1) {
+            throw ProblemException.badRequest(REQUEST_SEQ_HEADER + " must be a positive integer, got '" + requestSeq + "'");
+        }
+        return command.withClient(clientId, seq);
     }
 
     @GET
@@ -242,7 +285,7 @@ public class KvResource {
 
     private static Response conflict(ApplyResult r) {
         return Problem.of(409, "Conflict", "the condition did not hold: the key's current version is " + r.version()
-                + (r.version() == 0 ? " (absent)" : ""), Map.of("key", r.key(), "currentVersion", r.version(), "index", r.index()));
+                + (r.version() == 0 ? " (absent)" : ""), Map.of("key", r.key(), "currentVersion", r.version(), "index", r.originalIndex()));
     }
 
     private void validateKey(String key) {

@@ -74,7 +74,7 @@ public final class KvSnapshotter {
                               int batchKeys, BatchListener listener) {
         SnapshotFileWriter out = null;
         try (pit) {
-            out = store.create(task.meta(), config, pit.count());
+            out = store.create(task.meta(), config, pit.sessions(), pit.count());
             for (List<KvEntry> batch = pit.nextBatch(batchKeys); !batch.isEmpty(); batch = pit.nextBatch(batchKeys)) {
                 for (KvEntry e : batch) {
                     out.append(e);

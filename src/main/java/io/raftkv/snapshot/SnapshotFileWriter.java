@@ -34,7 +34,8 @@ public final class SnapshotFileWriter implements AutoCloseable {
     private String lastKey;
     private boolean ended;
 
-    SnapshotFileWriter(SnapshotStore store, Path tmp, SnapshotMeta meta, byte[] configuration, long keyCount) {
+    SnapshotFileWriter(SnapshotStore store, Path tmp, SnapshotMeta meta, byte[] configuration, byte[] sessions,
+                       long keyCount) {
         if (meta.isNone()) {
             throw new IllegalArgumentException("a snapshot covers at least one entry: " + meta);
         }
@@ -42,6 +43,7 @@ public final class SnapshotFileWriter implements AutoCloseable {
             throw new IllegalArgumentException("negative key count " + keyCount);
         }
         Objects.requireNonNull(configuration, "configuration");
+        Objects.requireNonNull(sessions, "sessions");
         this.store = store;
         this.tmp = tmp;
         this.meta = meta;
@@ -58,6 +60,8 @@ public final class SnapshotFileWriter implements AutoCloseable {
             putLong(meta.term());
             putVarLong(configuration.length);
             put(configuration);
+            putVarLong(sessions.length);
+            put(sessions);
             putLong(keyCount);
         } catch (RuntimeException e) {
             abort();

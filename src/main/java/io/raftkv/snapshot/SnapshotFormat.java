@@ -7,14 +7,16 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The snapshot file format (version 1). Streamable: written and read front to back, no random access. Integers are
+ * The snapshot file format (version 2; version 1 files, without the sessions field, are still read). Streamable: written and read front to back, no random access. Integers are
  * big-endian fixed width ("u8" = 8 bytes) or unsigned LEB128 varints ("varint"), strings are length-prefixed UTF-8.
  * <pre>
  *   header   4 bytes  magic "RKVS"
- *            1 byte   format version (1)
+ *            1 byte   format version (2)
  *            u8       index of the last log entry the snapshot covers (lastIncludedIndex, at least 1)
  *            u8       term of that entry (lastIncludedTerm, at least 1)
  *            varint   configuration length, then that many bytes: the cluster configuration, opaque here
+ *            varint   sessions length, then that many bytes: the client sessions (ClientSessions.encodeAll;
+ *                     version 2 only)
  *            u8       key count
  *   records  key count times, in strictly increasing key order ({@link String#compareTo}):
  *            varint   key length, then the key in UTF-8
@@ -31,7 +33,9 @@ public final class SnapshotFormat {
 
     public static final int MAGIC = 0x524B5653; // "RKVS"
     public static final int END_MAGIC = 0x524B5645; // "RKVE"
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
+    /** The oldest version still read: without the sessions field. */
+    public static final int VERSION_WITHOUT_SESSIONS = 1;
     /** Header size without the configuration bytes and their length. */
     static final int HEADER_FIXED = 4 + 1 + 8 + 8 + 8;
     static final int TRAILER = 4 + 8 + 4;

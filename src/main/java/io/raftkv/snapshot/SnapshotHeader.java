@@ -6,19 +6,21 @@ import java.util.Objects;
 
 /**
  * What a snapshot file's header says: the log point, the cluster configuration as of that point (opaque bytes, for
- * membership changes), the number of keys, and the header's size in bytes.
+ * membership changes), the client sessions as of that point (opaque here, empty in version 1 files), the number of
+ * keys, and the header's size in bytes.
  */
-public record SnapshotHeader(SnapshotMeta meta, byte[] configuration, long keyCount, long headerBytes) {
+public record SnapshotHeader(SnapshotMeta meta, byte[] configuration, byte[] sessions, long keyCount, long headerBytes) {
 
     public SnapshotHeader {
         Objects.requireNonNull(meta, "meta");
         Objects.requireNonNull(configuration, "configuration");
+        Objects.requireNonNull(sessions, "sessions");
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof SnapshotHeader h && h.meta.equals(meta) && java.util.Arrays.equals(h.configuration,
-                configuration) && h.keyCount == keyCount && h.headerBytes == headerBytes;
+                configuration) && java.util.Arrays.equals(h.sessions, sessions) && h.keyCount == keyCount && h.headerBytes == headerBytes;
     }
 
     @Override
@@ -28,6 +30,7 @@ public record SnapshotHeader(SnapshotMeta meta, byte[] configuration, long keyCo
 
     @Override
     public String toString() {
-        return "SnapshotHeader{" + meta + ", " + keyCount + " keys, configuration " + configuration.length + "B}";
+        return "SnapshotHeader{" + meta + ", " + keyCount + " keys, configuration " + configuration.length + "B, sessions "
+                + sessions.length + "B}";
     }
 }

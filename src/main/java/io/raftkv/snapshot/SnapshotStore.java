@@ -139,7 +139,12 @@ public final class SnapshotStore {
      * of that point (opaque bytes, may be empty).
      */
     public SnapshotFileWriter create(SnapshotMeta meta, byte[] configuration, long keyCount) {
-        return new SnapshotFileWriter(this, newTempFile(meta), meta, configuration, keyCount);
+        return create(meta, configuration, new byte[0], keyCount);
+    }
+
+    /** {@link #create(SnapshotMeta, byte[], long)} with the client sessions as of that point. */
+    public SnapshotFileWriter create(SnapshotMeta meta, byte[] configuration, byte[] sessions, long keyCount) {
+        return new SnapshotFileWriter(this, newTempFile(meta), meta, configuration, sessions, keyCount);
     }
 
     /**

@@ -102,6 +102,17 @@ final class KvInstaller {
                         + " keys but holds " + n);
             }
             sink.create();
+            ClientSessions sessions;
+            try {
+                sessions = ClientSessions.decodeAll(source.sessions());
+            } catch (IllegalArgumentException e) {
+                throw new StorageException("cannot install: the snapshot's client sessions are damaged: " + e.getMessage(), e);
+            }
+            HTreeMap<String, byte[]> sessionStore = db.hashMap(KvStateMachine.SESSIONS, Serializer.STRING,
+                    Serializer.BYTE_ARRAY).create();
+            for (String id : sessions.ids()) {
+                sessionStore.put(id, sessions.encode(id));
+            }
             meta.put(KvStateMachine.K_FORMAT, KvStateMachine.FORMAT);
             meta.put(KvStateMachine.K_LAST_APPLIED, index);
             meta.put(KvStateMachine.K_COUNT, n);

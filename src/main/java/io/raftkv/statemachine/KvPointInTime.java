@@ -48,6 +48,7 @@ public final class KvPointInTime implements AutoCloseable {
     private final KvStateMachine owner;
     private final long index;
     private final long count;
+    private final byte[] sessions;
     // Written under the owner's write lock (apply) or read lock (the reader, while no apply can run); the map itself is
     // concurrent so that an HTTP reader holding the read lock at the same time is not an issue (it never touches it).
     final ConcurrentSkipListMap<String, byte[]> preImages = new ConcurrentSkipListMap<>();
@@ -58,10 +59,16 @@ public final class KvPointInTime implements AutoCloseable {
     // Closed or abandoned: guarded by the owner's lock.
     String endedBecause;
 
-    KvPointInTime(KvStateMachine owner, long index, long count) {
+    KvPointInTime(KvStateMachine owner, long index, long count, byte[] sessions) {
         this.owner = owner;
         this.index = index;
         this.count = count;
+        this.sessions = sessions;
+    }
+
+    /** The client sessions as of {@link #index()} ({@link ClientSessions#encodeAll}), copied when the read began. */
+    public byte[] sessions() {
+        return sessions.clone();
     }
 
     /** The log index whose state this reads (the state machine's lastApplied when it started). */

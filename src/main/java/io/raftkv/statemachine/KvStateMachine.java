@@ -51,6 +51,7 @@ public final class KvStateMachine implements StateMachine {
 
     static final String DATA = "kv";
     static final String META = "kvMeta";
+    static final String SESSIONS = "kvSessions";
     static final String K_FORMAT = "raftkv-kv-format";
     static final String K_LAST_APPLIED = "lastApplied";
     static final String K_COUNT = "count";
@@ -63,6 +64,9 @@ public final class KvStateMachine implements StateMachine {
     private DB db;
     private BTreeMap<String, byte[]> data;
     private HTreeMap<String, Long> meta;
+    private HTreeMap<String, byte[]> sessionStore; // null when a read-only store has none
+    // Guarded by lock (changed under its write lock by the applying thread).
+    private final ClientSessions sessions = new ClientSessions();
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     // The point-in-time read in progress, if any: set and cleared under the write lock (see KvPointInTime).
     private KvPointInTime pointInTime;
@@ -162,6 +166,25 @@ public final class KvStateMachine implements StateMachine {
         lastApplied = requiredMeta(K_LAST_APPLIED);
         flushedIndex = lastApplied;
         count = requiredMeta(K_COUNT);
+        loadSessions(db, names.contains(SESSIONS));
+    }
+
+    private void loadSessions(DB db, boolean exists) {
+        sessions.clear();
+        sessionStore = null;
+        if (!exists && readOnly) {
+            return;
+        }
+        sessionStore = exists ? db.hashMap(SESSIONS, Serializer.STRING, Serializer.BYTE_ARRAY).open()
+                : db.hashMap(SESSIONS, Serializer.STRING, Serializer.BYTE_ARRAY).create();
+        for (Map.Entry<String, byte[]> e : sessionStore.entrySet()) {
+            try {
+                sessions.load(e.getKey(), e.getValue());
+            } catch (IllegalArgumentException ex) {
+                throw corrupt("the session of client '" + e.getKey() + "' is damaged (" + ex.getMessage() + ")");
+            }
+        }
+        sessions.sortByActivity();
     }
 
     private long requiredMeta(String key) {
@@ -205,11 +228,14 @@ public final class KvStateMachine implements StateMachine {
                                     + "): " + ex.getMessage(), ex);
                             break;
                         }
-                        results.add(execute(e, cmd));
+                        results.add(cmd.clientId() == null ? execute(e, cmd) : executeOnce(e, cmd));
                     } else {
                         results.add(ApplyResult.noop(e.index(), e.term()));
                     }
                     applied = e.index();
+                    for (String gone : sessions.expire(applied)) {
+                        sessionStore.remove(gone);
+                    }
                 }
                 if (applied != lastApplied) {
                     meta.put(K_LAST_APPLIED, applied);
@@ -229,6 +255,40 @@ public final class KvStateMachine implements StateMachine {
             throw rejected;
         }
         return results;
+    }
+
+    /** A write of a client session: applied at most once (see {@link ClientSessions}). */
+    private ApplyResult executeOnce(Entry e, KvCommand cmd) {
+        String id = cmd.clientId();
+        long seq = cmd.sequence();
+        switch (sessions.check(id, seq)) {
+            case DUPLICATE:
+                return ApplyResult.repeat(e.index(), e.term(), cmd.key(), sessions.cached(id, seq));
+            case EXPIRED:
+                return ApplyResult.expired(e.index(), e.term(), cmd.key());
+            default:
+                ApplyResult r = execute(e, cmd);
+                for (String gone : sessions.record(id, seq, e.index(), r)) {
+                    sessionStore.remove(gone);
+                }
+                sessionStore.put(id, sessions.encode(id));
+                return r;
+        }
+    }
+
+    /** Client sessions kept (at most {@link ClientSessions#MAX_SESSIONS}). */
+    public int sessionCount() {
+        lock.readLock().lock();
+        try {
+            return sessions.size();
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** Every session in its snapshot form ({@link ClientSessions#encodeAll}); call under the write lock. */
+    byte[] sessionsForSnapshot() {
+        return sessions.encodeAll();
     }
 
     private ApplyResult execute(Entry e, KvCommand cmd) {
@@ -351,7 +411,7 @@ public final class KvStateMachine implements StateMachine {
                 throw new IllegalStateException("a snapshot of " + file + " is already being read (at index "
                         + pointInTime.index() + ")");
             }
-            pointInTime = new KvPointInTime(this, lastApplied, count);
+            pointInTime = new KvPointInTime(this, lastApplied, count, sessions.encodeAll());
             return pointInTime;
         } finally {
             lock.writeLock().unlock();
@@ -454,6 +514,11 @@ public final class KvStateMachine implements StateMachine {
 
         /** How many entries {@link #next()} returns. */
         long count();
+
+        /** The client sessions as of {@link #index()} ({@link ClientSessions#encodeAll}; empty: none). */
+        default byte[] sessions() {
+            return new byte[0];
+        }
 
         /**
          * The next key with its value, version and create index, in strictly increasing key order; null at the end,

@@ -183,4 +183,37 @@ class KvApiTest {
         given().get("/v1/status").then().statusCode(200).body("role", equalTo("leader"));
         given().body("still").put("/v1/kv/" + prefix + "after-transfer").then().statusCode(200);
     }
+
+    @Test
+    void aRetryWithTheSameSessionHeadersIsAnsweredAsTheFirstAttemptAndNotAppliedTwice() {
+        String key = prefix + "once";
+        String client = "test-" + UUID.randomUUID();
+        Response first = given().header(KvResource.CLIENT_ID_HEADER, client).header(KvResource.REQUEST_SEQ_HEADER, "1")
+                .body("first").put("/v1/kv/" + key);
+        first.then().statusCode(200);
+        given().body("other").put("/v1/kv/" + key).then().statusCode(200);
+        Response retry = given().header(KvResource.CLIENT_ID_HEADER, client).header(KvResource.REQUEST_SEQ_HEADER, "1")
+                .body("first").put("/v1/kv/" + key);
+        retry.then().statusCode(200).header(KvResource.DUPLICATE_HEADER, "true")
+                .body("index", equalTo(first.jsonPath().getInt("index")))
+                .body("version", equalTo(first.jsonPath().getInt("version")));
+        given().get("/v1/kv/" + key).then().statusCode(200).body(equalTo("other"));
+        // a conditional write's retry gets the first attempt's answer too, not a 409
+        String cas = prefix + "cas";
+        given().header(KvResource.CLIENT_ID_HEADER, client).header(KvResource.REQUEST_SEQ_HEADER, "2")
+                .queryParam("ifVersion", "0").body("x").put("/v1/kv/" + cas).then().statusCode(200);
+        given().header(KvResource.CLIENT_ID_HEADER, client).header(KvResource.REQUEST_SEQ_HEADER, "2")
+                .queryParam("ifVersion", "0").body("x").put("/v1/kv/" + cas).then().statusCode(200)
+                .header(KvResource.DUPLICATE_HEADER, "true");
+        // unknown session beyond its first request: refused, not applied
+        given().header(KvResource.CLIENT_ID_HEADER, "never-seen-" + UUID.randomUUID()).header(KvResource.REQUEST_SEQ_HEADER, "7")
+                .body("x").put("/v1/kv/" + prefix + "expired").then().statusCode(422).contentType("application/problem+json");
+        given().get("/v1/kv/" + prefix + "expired").then().statusCode(404);
+        // bad headers
+        given().header(KvResource.CLIENT_ID_HEADER, client).body("x").put("/v1/kv/" + key).then().statusCode(400);
+        given().header(KvResource.CLIENT_ID_HEADER, "bad id!").header(KvResource.REQUEST_SEQ_HEADER, "1").body("x")
+                .put("/v1/kv/" + key).then().statusCode(400);
+        given().header(KvResource.CLIENT_ID_HEADER, client).header(KvResource.REQUEST_SEQ_HEADER, "0").body("x")
+                .delete("/v1/kv/" + key).then().statusCode(400);
+    }
 }
