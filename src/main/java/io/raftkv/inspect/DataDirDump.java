@@ -228,7 +228,7 @@ public final class DataDirDump {
         }
         HardState hs = log.hardState();
         out.field("logStore", "log store", log.kind());
-        out.field("logFile", "log file", dir.relativize(log.file()).toString());
+        out.field("logFile", "log file", dir.relativize(log.file()) + (log instanceof WalSource ? "/" : ""));
         out.field("term", "current term", hs.term());
         out.field("votedFor", "voted for", hs.votedFor());
         out.field("commit", "commit index", hs.commit());
@@ -244,12 +244,13 @@ public final class DataDirDump {
                 m.put("firstIndex", s.firstIndex());
                 m.put("sequence", s.sequence());
                 m.put("sizeBytes", s.sizeBytes());
+                m.put("usedBytes", s.usedBytes());
                 m.put("liveEntries", s.count());
                 m.put("liveFirst", s.count() == 0 ? null : s.liveFirst());
                 m.put("liveLast", s.count() == 0 ? null : s.liveFirst() + s.count() - 1);
                 out.item(m, "segment        " + m.get("file") + ": " + (s.count() == 0 ? "no live entries"
                         : "entries " + s.liveFirst() + ".." + (s.liveFirst() + s.count() - 1)) + ", sequence "
-                        + s.sequence() + ", " + s.sizeBytes() + " bytes (preallocated)");
+                        + s.sequence() + ", " + s.usedBytes() + " of " + s.sizeBytes() + " bytes used");
             }
             out.endList();
             for (Path p : w.scan.ignoredFiles()) {

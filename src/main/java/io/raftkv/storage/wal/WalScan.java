@@ -26,8 +26,11 @@ public final class WalScan implements AutoCloseable {
     public record Problem(Path file, long offset, String message, boolean torn) {
     }
 
-    /** One live segment file: its name, header and which live entries it holds ({@code count} 0 if none). */
-    public record SegmentInfo(Path file, long firstIndex, long prevTerm, long sequence, long sizeBytes,
+    /**
+     * One live segment file: its name, header, size, where its valid records end ({@code usedBytes}) and which live
+     * entries it holds ({@code count} 0 if none).
+     */
+    public record SegmentInfo(Path file, long firstIndex, long prevTerm, long sequence, long sizeBytes, long usedBytes,
                               long liveFirst, long count) {
     }
 
@@ -111,7 +114,7 @@ public final class WalScan implements AutoCloseable {
             } catch (IOException e) {
                 size = -1;
             }
-            out.add(new SegmentInfo(s.path, s.firstIndex(), s.header.prevTerm(), s.header.sequence(), size,
+            out.add(new SegmentInfo(s.path, s.firstIndex(), s.header.prevTerm(), s.header.sequence(), size, s.writePos,
                     s.count() == 0 ? 0 : s.liveFirst(), s.count()));
         }
         return out;
@@ -128,8 +131,9 @@ public final class WalScan implements AutoCloseable {
             return Optional.of(new Problem(rec.damage.file, rec.damage.offset, rec.damage.why, false));
         }
         if (rec.tornFile != null) {
-            return Optional.of(new Problem(rec.tornFile, rec.tornAt, "torn save at the tail of the newest segment ("
-                    + rec.tornWhy + "; bytes " + rec.tornFrom + ".." + rec.tornTo + "): a restart would cut it", true));
+            return Optional.of(new Problem(rec.tornFile, rec.tornFrom, "torn save at the tail of the newest segment,"
+                    + " bytes " + rec.tornFrom + ".." + rec.tornTo + " (" + rec.tornWhy + " at offset " + rec.tornAt
+                    + "): its entries are not shown, and a restart would cut it", true));
         }
         return Optional.empty();
     }
