@@ -14,9 +14,6 @@ import java.util.Arrays;
 @QuarkusMain
 public final class RaftkvMain {
 
-    private RaftkvMain() {
-    }
-
     public static void main(String... args) {
         if (args.length > 0 && "dump".equals(args[0])) {
             int status = DumpCommand.run(Arrays.copyOfRange(args, 1, args.length), System.out, System.err);
