@@ -30,7 +30,7 @@ public record EntryView(long index, long term, String type, String text, Map<Str
     public static EntryView of(Entry e) {
         Map<String, Object> fields = new LinkedHashMap<>();
         String text = switch (e.type()) {
-            case NOOP -> "NOOP (a new leader's first entry of its term)";
+            case NOOP -> "NOOP (a new leader's first entry)";
             case COMMAND -> command(e.data(), fields);
             case CONFIG -> config(e.data(), fields);
         };
