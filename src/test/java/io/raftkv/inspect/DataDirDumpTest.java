@@ -93,6 +93,26 @@ class DataDirDumpTest {
     }
 
     @Test
+    void aMapDbLogIsDumpedFromACopyAndTheSameHistoryReadsTheSame() throws Exception {
+        Path dir = tmp.resolve("mapdb");
+        DumpFixture.writeHistory(dir, true);
+        Map<String, String> before = hashes(dir);
+        DumpFixture.Run run = dump("--format", "json", dir.toString());
+        assertEquals(DumpCommand.OK, run.status(), run.err());
+        assertEquals(before, hashes(dir), "the dump changed a file");
+        JsonNode j = run.json();
+        assertEquals("mapdb", j.get("storage").get("logStore").asText());
+        assertEquals("raft-log.db", j.get("storage").get("logFile").asText());
+
+        JsonNode seg = dump("--format", "json", history().toString()).json();
+        for (String f : new String[] {"term", "votedFor", "commit", "firstIndex", "firstIndexPrevTerm", "lastIndex"}) {
+            assertEquals(seg.get("storage").get(f), j.get("storage").get(f), f);
+        }
+        assertEquals(seg.get("log").get("entries"), j.get("log").get("entries"));
+        assertEquals(seg.get("stateMachine").get("entries"), j.get("stateMachine").get("entries"));
+    }
+
+    @Test
     void textShowsTheSameForPeopleAndOptionsSelect() throws Exception {
         Path dir = history();
         DumpFixture.Run run = dump(dir.toString());

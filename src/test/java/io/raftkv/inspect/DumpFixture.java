@@ -10,6 +10,8 @@ import io.raftkv.snapshot.KvSnapshotter;
 import io.raftkv.snapshot.SnapshotStore;
 import io.raftkv.statemachine.KvCommand;
 import io.raftkv.statemachine.KvStateMachine;
+import io.raftkv.storage.MapDbLogStorage;
+import io.raftkv.storage.RaftLogStore;
 import io.raftkv.storage.wal.SegmentedLogStorage;
 
 import java.io.ByteArrayOutputStream;
@@ -50,7 +52,12 @@ final class DumpFixture {
      * a save of its own with a 300-byte value.
      */
     static void writeHistory(Path dir) {
-        try (SegmentedLogStorage log = SegmentedLogStorage.open(dir, 1024);
+        writeHistory(dir, false);
+    }
+
+    /** The same history with the MapDB log store ({@code raftkv.log-store=mapdb}) if {@code mapDbLog}. */
+    static void writeHistory(Path dir, boolean mapDbLog) {
+        try (RaftLogStore log = mapDbLog ? MapDbLogStorage.open(dir) : SegmentedLogStorage.open(dir, 1024);
              KvStateMachine sm = KvStateMachine.open(dir)) {
             SnapshotStore snaps = SnapshotStore.open(dir);
             log.save(new HardState(1, "node1", 0), List.of(Entry.noop(1, 1),
