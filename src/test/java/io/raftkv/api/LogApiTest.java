@@ -4,6 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -77,14 +78,51 @@ class LogApiTest {
             put(prefix + "k" + i, "v" + i, "");
         }
         JsonNode all = get("/v1/log");
-        assertTrue(all.get("entries").size() <= 100);
+        assertTrue(all.get("entries").size() <= LogResource.DEFAULT_LIMIT);
         assertEquals(all.get("firstIndex").asLong(), all.get("from").asLong(), "from defaults to the first index");
         JsonNode page = get("/v1/log?from=1&limit=2");
-        assertTrue(page.get("entries").size() <= 2);
-        JsonNode past = get("/v1/log?from=" + (page.get("lastIndex").asLong() + 1000));
+        assertEquals(2, page.get("entries").size());
+        assertEquals(1, page.get("entries").get(0).get("index").asLong());
+        assertEquals(3, page.get("next").asLong());
+        assertTrue(page.get("more").asBoolean());
+        // following next to the end visits every index once
+        long expect = page.get("firstIndex").asLong();
+        long next = expect;
+        long last = page.get("lastIndex").asLong();
+        while (true) {
+            JsonNode p = get("/v1/log?from=" + next + "&limit=" + LogResource.MAX_LIMIT);
+            for (JsonNode e : p.get("entries")) {
+                assertEquals(expect++, e.get("index").asLong());
+            }
+            next = p.get("next").asLong();
+            if (!p.get("more").asBoolean()) {
+                break;
+            }
+        }
+        assertTrue(expect > last, "paged through to " + (expect - 1) + ", the log held " + last);
+        JsonNode past = get("/v1/log?from=" + (expect + 1000));
         assertEquals(0, past.get("entries").size());
-        assertEquals(false, past.get("more").asBoolean());
-        assertTrue(get("/v1/log?from=1&limit=1000").get("entries").size() <= LogResource.MAX_LIMIT);
+        assertFalse(past.get("more").asBoolean());
+    }
+
+    @Test
+    void aPageHoldsAtMostAboutEightMebibytesOfEntries() {
+        byte[] big = new byte[1 << 20];
+        java.util.Arrays.fill(big, (byte) 'b');
+        long first = 0;
+        for (int i = 0; i < 10; i++) {
+            long index = given().contentType("application/octet-stream").body(big).put("/v1/kv/" + prefix + "big" + i)
+                    .then().statusCode(200).extract().jsonPath().getLong("index");
+            first = first == 0 ? index : first;
+        }
+        JsonNode page = get("/v1/log?from=" + first + "&limit=100");
+        int n = page.get("entries").size();
+        assertTrue(n >= 7 && n <= 9, n + " entries of 1 MiB in one page");
+        assertTrue(page.get("more").asBoolean());
+        assertEquals(first + n, page.get("next").asLong());
+        JsonNode e = page.get("entries").get(0);
+        assertEquals(1 << 20, e.get("valueBytes").asInt());
+        assertEquals("b".repeat(32), e.get("value").asText());
     }
 
     @Test
@@ -110,17 +148,28 @@ class LogApiTest {
                 api.get("from").asText(), dataDir}, out, new PrintStream(err, true, StandardCharsets.UTF_8));
         assertEquals(DumpCommand.OK, status, err.toString(StandardCharsets.UTF_8));
         JsonNode dump = JSON.readTree(out.toByteArray());
+        // the page may stop early at its byte bound (other tests write 1 MiB values): compare what it holds
+        long end = Math.min(last, api.get("next").asLong() - 1);
         List<JsonNode> apiEntries = new ArrayList<>();
         api.get("entries").forEach(apiEntries::add);
+        apiEntries.removeIf(e -> e.get("index").asLong() > end);
         List<JsonNode> dumpEntries = new ArrayList<>();
         dump.get("log").get("entries").forEach(e -> {
-            if (e.get("index").asLong() <= last) {
+            if (e.get("index").asLong() <= end) {
                 dumpEntries.add(e);
             }
         });
-        apiEntries.removeIf(e -> e.get("index").asLong() > last);
-        assertEquals(apiEntries, dumpEntries, "the same entries, decoded the same way");
-        assertTrue(apiEntries.size() >= 3);
+        assertEquals(apiEntries.size(), dumpEntries.size(), "entries " + api.get("from") + ".." + end);
+        for (int i = 0; i < apiEntries.size(); i++) {
+            assertEquals(apiEntries.get(i), dumpEntries.get(i), "the same entry, decoded the same way");
+        }
+        assertTrue(apiEntries.size() >= 1);
+        // and the newest writes of this test, on a page of their own
+        JsonNode tail = get("/v1/log?from=" + (last - 2) + "&limit=3");
+        for (JsonNode e : tail.get("entries")) {
+            assertEquals(e, dump.get("log").get("entries").get((int) (e.get("index").asLong() - api.get("from").asLong())));
+        }
+        assertEquals(3, tail.get("entries").size());
         assertEquals(api.get("firstIndex").asLong(), dump.get("storage").get("firstIndex").asLong());
         assertEquals(api.get("term").asLong(), dump.get("storage").get("term").asLong());
         assertEquals(api.get("votedFor").asText(), dump.get("storage").get("votedFor").asText());
