@@ -200,8 +200,8 @@ public final class DataDirDump {
                 WalScan scan = WalScan.open(dir);
                 scan.problem().ifPresent(p -> problems.add(new Problem(p.file(), p.offset(), p.message())));
                 return new WalSource(scan);
-            } catch (StorageException e) {
-                problems.add(new Problem(dir.resolve("wal"), -1, e.getMessage()));
+            } catch (RuntimeException | AssertionError e) {
+                problems.add(new Problem(dir.resolve("wal"), -1, original(e)));
                 return null;
             }
         }
@@ -209,8 +209,8 @@ public final class DataDirDump {
             try {
                 Path copy = copyMapDb(MapDbLogStorage.FILE_NAME);
                 return new MapDbSource(MapDbLogStorage.open(copy), mapDb);
-            } catch (StorageException | IOException e) {
-                problems.add(new Problem(mapDb, -1, original(e.getMessage())));
+            } catch (RuntimeException | AssertionError | IOException e) {
+                problems.add(new Problem(mapDb, -1, original(e)));
                 return null;
             }
         }
@@ -285,8 +285,8 @@ public final class DataDirDump {
                     out.item(v.json(), v.line());
                 }
             }
-        } catch (StorageException e) {
-            problem(new Problem(log.file(), -1, original(e.getMessage())));
+        } catch (RuntimeException | AssertionError e) {
+            problem(new Problem(log.file(), -1, original(e)));
         } finally {
             out.endList();
         }
@@ -427,9 +427,9 @@ public final class DataDirDump {
         } catch (SnapshotCorruptException e) {
             status = "damaged";
             problem(new Problem(p, e.offset(), e.getMessage()));
-        } catch (StorageException e) {
+        } catch (RuntimeException | AssertionError e) {
             status = "unreadable";
-            problem(new Problem(p, -1, e.getMessage()));
+            problem(new Problem(p, -1, original(e)));
         }
         m.put("status", status);
         out.item(m, "snapshot       " + m.get("file") + ": index " + meta.index() + ", term " + meta.term() + ", "
@@ -450,8 +450,8 @@ public final class DataDirDump {
         KvStateMachine sm;
         try {
             sm = KvStateMachine.open(copyMapDb(KvStateMachine.FILE_NAME));
-        } catch (StorageException | IOException e) {
-            problem(new Problem(kv, -1, original(e.getMessage())));
+        } catch (RuntimeException | AssertionError | IOException e) {
+            problem(new Problem(kv, -1, original(e)));
             out.end();
             return;
         }
@@ -479,8 +479,8 @@ public final class DataDirDump {
                     }
                     more = shown >= options.limit();
                 }
-            } catch (StorageException e) {
-                problem(new Problem(kv, -1, original(e.getMessage())));
+            } catch (RuntimeException | AssertionError e) {
+                problem(new Problem(kv, -1, original(e)));
             } finally {
                 out.endList();
             }
@@ -554,9 +554,9 @@ public final class DataDirDump {
         return out;
     }
 
-    /** A message about a temporary copy, naming the original file instead. */
-    private String original(String message) {
-        String m = message == null ? "unreadable" : message;
+    /** A failure's message; one about a temporary copy names the original file instead. */
+    private String original(Throwable e) {
+        String m = e instanceof StorageException ? e.getMessage() : "unreadable: " + e;
         for (Path t : temps) {
             m = m.replace(t.toAbsolutePath().toString(), dir.toString());
         }

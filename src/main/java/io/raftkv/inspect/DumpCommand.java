@@ -100,11 +100,16 @@ public final class DumpCommand {
             return NO_DATA_DIR;
         }
         List<DataDirDump.Problem> problems;
-        try (DumpSink sink = format.equals("json") ? DumpSink.json(stdout) : DumpSink.text(stdout)) {
+        DumpSink sink = format.equals("json") ? DumpSink.json(stdout) : DumpSink.text(stdout);
+        try {
             problems = DataDirDump.run(dir, options, sink);
+            sink.close();
         } catch (DataDirDump.NotADataDirectory e) {
             stderr.println("raftkv dump: " + e.getMessage());
             return NO_DATA_DIR;
+        } catch (RuntimeException | AssertionError e) {
+            stderr.println("raftkv dump: the dump of " + dir + " stopped: " + e);
+            return DAMAGED;
         }
         for (DataDirDump.Problem p : problems) {
             stderr.println("raftkv dump: " + p);

@@ -33,6 +33,7 @@ public record EntryView(long index, long term, String type, String text, Map<Str
             case NOOP -> "NOOP (a new leader's first entry)";
             case COMMAND -> command(e.data(), fields);
             case CONFIG -> config(e.data(), fields);
+            default -> generic(e.type().name(), e.data(), fields); // a type added after this decoder
         };
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("index", e.index());
@@ -55,7 +56,7 @@ public record EntryView(long index, long term, String type, String text, Map<Str
         } catch (IllegalArgumentException e) {
             f.put("error", e.getMessage());
             f.put("bytes", data.length);
-            f.put("hexHead", hex(data, HEAD_BYTES));
+            f.put("hexHead", hexDigits(data, HEAD_BYTES));
             return "undecodable command (" + data.length + " bytes: " + hex(data, HEAD_BYTES) + "): " + e.getMessage();
         }
         StringBuilder sb = new StringBuilder();
@@ -89,9 +90,14 @@ public record EntryView(long index, long term, String type, String text, Map<Str
      * is shown generically (byte length and hex head). The one place to teach the real format.
      */
     static String config(byte[] data, Map<String, Object> f) {
+        return generic("CONFIG", data, f);
+    }
+
+    /** Any payload: its type, byte length and hex head. */
+    private static String generic(String type, byte[] data, Map<String, Object> f) {
         f.put("bytes", data.length);
-        f.put("hexHead", hex(data, HEAD_BYTES));
-        return "CONFIG (" + data.length + " bytes" + (data.length == 0 ? "" : ": " + hex(data, HEAD_BYTES)) + ")";
+        f.put("hexHead", hexDigits(data, HEAD_BYTES));
+        return type + " (" + data.length + " bytes" + (data.length == 0 ? "" : ": " + hex(data, HEAD_BYTES)) + ")";
     }
 
     /** {@code name} (the text head, if printable UTF-8) or {@code nameHex} (hex head), and {@code nameTruncated}. */
