@@ -133,7 +133,7 @@ public final class WalScan implements AutoCloseable {
         if (rec.tornFile != null) {
             return Optional.of(new Problem(rec.tornFile, rec.tornFrom, "torn save at the tail of the newest segment,"
                     + " bytes " + rec.tornFrom + ".." + rec.tornTo + " (" + rec.tornWhy + " at offset " + rec.tornAt
-                    + "): its entries are not shown, and a restart would cut it", true));
+                    + "): what it holds is not shown, and a restart would cut it", true));
         }
         return Optional.empty();
     }
