@@ -102,6 +102,7 @@ public final class DataDirDump {
     private final List<Problem> problems = new ArrayList<>();
     private final List<Path> temps = new ArrayList<>();
     private LogSource log;
+    private boolean logProblemsShown;
 
     private DataDirDump(Path dir, Options options, DumpSink out) {
         this.dir = dir;
@@ -161,6 +162,14 @@ public final class DataDirDump {
         out.finish(problems);
     }
 
+    /** Shows the problems found opening the log, in the first section that shows the log. */
+    private void showLogProblems() {
+        if (!logProblemsShown) {
+            logProblemsShown = true;
+            problems.forEach(out::problem);
+        }
+    }
+
     private void problem(Problem p) {
         problems.add(p);
         out.problem(p);
@@ -190,20 +199,23 @@ public final class DataDirDump {
 
     private LogSource openLog() {
         Path mapDb = dir.resolve(MapDbLogStorage.FILE_NAME);
-        boolean hasWal = WalScan.present(dir);
-        if (hasWal && Files.exists(mapDb)) {
-            problem(new Problem(dir, -1, "holds both a segmented log (wal/) and a MapDB log (raft-log.db): a node"
-                    + " refuses to start on it; showing the segmented one"));
-        }
-        if (hasWal) {
+        if (WalScan.present(dir)) {
+            WalScan scan;
             try {
-                WalScan scan = WalScan.open(dir);
-                scan.problem().ifPresent(p -> problems.add(new Problem(p.file(), p.offset(), p.message())));
-                return new WalSource(scan);
+                scan = WalScan.open(dir);
             } catch (RuntimeException | AssertionError e) {
                 problems.add(new Problem(dir.resolve("wal"), -1, original(e)));
                 return null;
             }
+            if (!scan.empty() || !Files.exists(mapDb)) {
+                if (!scan.empty() && Files.exists(mapDb)) {
+                    problems.add(new Problem(dir, -1, "holds both a segmented log (wal/) and a MapDB log"
+                            + " (raft-log.db): a node refuses to start on it; showing the segmented one"));
+                }
+                scan.problem().ifPresent(p -> problems.add(new Problem(p.file(), p.offset(), p.message())));
+                return new WalSource(scan);
+            }
+            scan.close(); // an empty wal/ beside a MapDB log: the MapDB log is the node's
         }
         if (Files.exists(mapDb)) {
             try {
@@ -219,7 +231,7 @@ public final class DataDirDump {
 
     private void storage() {
         out.begin("storage", "storage: hard state and log (" + dir.getFileName() + ")");
-        problems.forEach(out::problem); // those found opening the log
+        showLogProblems();
         if (log == null) {
             out.field("logStore", "log store", "none readable");
             out.note("no readable raft log (wal/ or raft-log.db)");
@@ -267,6 +279,7 @@ public final class DataDirDump {
         out.begin("log", "log: " + (last >= first ? "entries " + first + ".." + last : "no entries")
                 + (from > first && from <= last ? ", from " + from : "")
                 + (log == null ? "" : " (" + dir.relativize(log.file()) + ")"));
+        showLogProblems();
         if (log == null) {
             out.note("no readable raft log (wal/ or raft-log.db)");
             out.end();
