@@ -530,7 +530,7 @@ public final class DataDirDump {
      * it. A copy whose sources changed while being copied (a running node) is taken again, up to three times.
      */
     private Path copyMapDb(String name) throws IOException {
-        Path tmp = Files.createTempDirectory("raftkv-dump-");
+        Path tmp = newTempDirectory();
         temps.add(tmp);
         for (int attempt = 0; ; attempt++) {
             List<Path> sources = new ArrayList<>();
@@ -554,6 +554,21 @@ public final class DataDirDump {
             try (Stream<Path> old = Files.list(tmp)) {
                 for (Path p : (Iterable<Path>) old::iterator) {
                     Files.delete(p);
+                }
+            }
+        }
+    }
+
+    /** A new directory under {@code java.io.tmpdir} (named here, without the JDK's SecureRandom-named temp files). */
+    private static Path newTempDirectory() throws IOException {
+        Path base = Path.of(System.getProperty("java.io.tmpdir", "/tmp"));
+        String stem = "raftkv-dump-" + ProcessHandle.current().pid() + "-";
+        for (int i = 0; ; i++) {
+            try {
+                return Files.createDirectory(base.resolve(stem + System.nanoTime() + "-" + i));
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                if (i > 100) {
+                    throw e;
                 }
             }
         }
