@@ -176,6 +176,13 @@ class DataDirDumpTest {
             assertEquals(4, run.json().get("stateMachine").get("keys").asLong());
         }
         assertEquals(1, reported.stream().distinct().count(), "every cut names where the torn save starts: " + reported);
+        // in text, the log section itself says so, before the entries it can show
+        DumpFixture.Run text = dump("--only", "log", tmp.resolve("torn-" + (end - 1)).toString());
+        assertEquals(DumpCommand.DAMAGED, text.status());
+        String t = text.out();
+        int warned = t.indexOf("!! ");
+        assertTrue(warned > 0 && warned < t.indexOf("      13  term 2"), t);
+        assertTrue(t.contains("at byte offset " + reported.get(0) + ": torn save"), t);
     }
 
     @Test
