@@ -15,7 +15,7 @@ NATIVE ?=
 
 export IMAGE BASE_JVM BASE_NATIVE NATIVE
 
-.PHONY: help build test run stop demo bench bench-snapshot docker-engine base-images image native \
+.PHONY: help build test run stop demo lab-files bench bench-snapshot docker-engine base-images image native \
         cluster-up cluster-down cluster-logs cluster-status clean
 
 help: ## list the targets
@@ -35,6 +35,9 @@ stop: ## stop the local cluster started by `make run`
 
 demo: ## the Raft lab, narrated and checked against the local cluster: replicate, SIGKILL the leader, re-elect, catch up
 	bash scripts/demo.sh
+
+lab-files: ## every local node's files, readable, in data/lab-files/ (nodeN.log.txt, .storage.txt, .state_machine.txt, .events.log)
+	bash scripts/lab-files.sh
 
 docker-engine: ## make sure a Docker engine runs (installs and starts dockerd when root and needed)
 	scripts/docker-engine.sh

@@ -14,7 +14,10 @@ import java.util.regex.Pattern;
 /**
  * The lab scenario against the local cluster (make run), narrated: a leader; a value replicated to all three state
  * machines; the leader SIGKILLed; a new leader and how long the election took; a second value on the survivors; the
- * old leader restarted as a follower in the new term with the second value; the event log lines that show it.
+ * old leader restarted as a follower in the new term with the second value; the event log lines that show it. At the
+ * lab's three screenshot steps it prints the tail of every node's command log (GET /v1/log) beside its state machine
+ * and checks the new entry has the same index and term on every running node; it ends by writing every node's files
+ * in readable form (scripts/lab-files.sh, the offline dump) to data/lab-files/.
  * Run with: java scripts/LabDemo.java   (exit status 0 when every check passed)
  */
 public class LabDemo {
@@ -44,6 +47,9 @@ public class LabDemo {
             waitFor(n + " to apply it", 10, () -> first.equals(staleGet(n, "lab/x")) ? "yes" : null);
             ok(n + " has lab/x = " + first);
         }
+        long firstIndex = Long.parseLong(field(put, "index"));
+        long firstTerm = Long.parseLong(field(put, "term"));
+        showLogs(List.of(NODES), "lab/x", firstIndex, firstTerm, null);
 
         say("SIGKILL the leader " + leader);
         long killedAt = System.nanoTime();
@@ -61,11 +67,15 @@ public class LabDemo {
         check(term2 > term1, "the new term " + term2 + " is higher than " + term1);
 
         say("The new leader sets lab/y = " + second);
-        ok("committed: " + put(newLeader, "lab/y", second));
+        String put2 = put(newLeader, "lab/y", second);
+        ok("committed: " + put2);
         for (String n : survivors) {
             waitFor(n + " to apply it", 10, () -> second.equals(staleGet(n, "lab/y")) ? "yes" : null);
             ok(n + " has lab/y = " + second);
         }
+        long secondIndex = Long.parseLong(field(put2, "index"));
+        long secondTerm = Long.parseLong(field(put2, "term"));
+        showLogs(survivors, "lab/y", secondIndex, secondTerm, leader);
 
         say("Restart the old leader " + leader + " on its data");
         exec("scripts/cluster-local.sh", "start-node", leader.substring(4));
@@ -77,6 +87,9 @@ public class LabDemo {
         check(oldTerm >= term2, leader + " is in term " + oldTerm + " (>= " + term2 + ")");
         ok(leader + " rejoined as a follower in term " + oldTerm + ", following " + field(st, "leader")
                 + ", and its state machine has lab/x = " + staleGet(leader, "lab/x") + ", lab/y = " + staleGet(leader, "lab/y"));
+        showLogs(List.of(NODES), "lab/y", secondIndex, secondTerm, null);
+        check(entryAt(leader, firstIndex, firstTerm, "PUT lab/x"), leader + "'s log still has lab/x at " + firstIndex
+                + " (term " + firstTerm + ")");
 
         say("What the old leader's event log (" + DATA.resolve(leader).resolve("events.log") + ") says");
         List<String> lines = Files.readAllLines(DATA.resolve(leader).resolve("events.log"));
@@ -92,11 +105,116 @@ public class LabDemo {
             sawNewLeader |= l.contains("leader is now: " + newLeader);
         }
         check(sawNewLeader, "the old leader's event log names " + newLeader + " as leader");
+
+        say("Every node's files for the lab, dumped readable (make lab-files) into " + DATA.resolve("lab-files"));
+        exec("bash", "scripts/lab-files.sh");
+        Path oldLeaderLog = DATA.resolve("lab-files").resolve(leader + ".log.txt");
+        check(Files.readString(oldLeaderLog).contains("PUT lab/y"), oldLeaderLog + " shows the write of lab/y");
+        ok(oldLeaderLog + " holds the old leader's command log, lab/y included");
         System.out.println();
         System.out.println("PASS: the lab scenario ran end to end (election after the kill took " + electionMs + " ms).");
     }
 
     // ---------------------------------------------------------------------------------------------------------------
+
+    static final int TAIL = 4;
+    static final int LOG_COLUMN = 62;
+    static final Pattern ENTRY = Pattern.compile(
+            "\\{\"index\":(\\d+),\"term\":(\\d+),\"type\":\"(\\w+)\",\"text\":\"((?:[^\"\\\\]|\\\\.)*)\"");
+    static final Pattern KEY = Pattern.compile("\\{\"key\":\"((?:[^\"\\\\]|\\\\.)*)\",\"version\":(\\d+)");
+
+    /**
+     * The tail of each node's command log (GET /v1/log: index, term, decoded command) beside its state machine (the
+     * lab/ keys, stale reads), and a check that the entry at {@code index} is {@code term}'s write of {@code key} on
+     * every node in {@code mustHave}. {@code down} is shown as down.
+     */
+    static void showLogs(List<String> mustHave, String key, long index, long term, String down) throws Exception {
+        System.out.println();
+        for (String n : NODES) {
+            if (n.equals(down)) {
+                System.out.println("    " + n + ": down (SIGKILLed)");
+                System.out.println();
+                continue;
+            }
+            String st = status(n);
+            check(st != null, n + " answers /v1/status");
+            long last = Long.parseLong(field(st, "lastIndex"));
+            String log = get(n, "/v1/log?from=" + Math.max(1, last - TAIL + 1) + "&limit=" + TAIL);
+            String keys = get(n, "/v1/kv?prefix=lab/&consistency=stale");
+            System.out.println("    " + n + ": " + field(st, "role") + ", term " + field(st, "term") + ", commit "
+                    + field(st, "commitIndex"));
+            List<String> left = new ArrayList<>();
+            List<String> right = new ArrayList<>();
+            long from = Long.parseLong(field(log, "from"));
+            left.add("command log (" + (from > Long.parseLong(field(log, "firstIndex")) ? "the last " + TAIL + " of " : "")
+                    + field(log, "firstIndex") + ".." + last + ")");
+            Matcher m = ENTRY.matcher(log);
+            while (m.find()) {
+                left.add(String.format("%5s  term %-3s %s", m.group(1), m.group(2), unescape(m.group(4))));
+            }
+            right.add("state machine (applied " + field(st, "lastApplied") + ")");
+            Matcher k = KEY.matcher(keys);
+            while (k.find()) {
+                String name = unescape(k.group(1));
+                right.add(name + " = " + staleGet(n, name) + " (version " + k.group(2) + ")");
+            }
+            for (int i = 0; i < Math.max(left.size(), right.size()); i++) {
+                String l = i < left.size() ? left.get(i) : "";
+                if (l.length() > LOG_COLUMN - 2) {
+                    l = l.substring(0, LOG_COLUMN - 3) + "…";
+                }
+                System.out.println("      " + l + " ".repeat(LOG_COLUMN - l.length()) + "| "
+                        + (i < right.size() ? right.get(i) : ""));
+            }
+            System.out.println();
+        }
+        for (String n : mustHave) {
+            check(entryAt(n, index, term, "PUT " + key), n + "'s log has PUT " + key + " at index " + index
+                    + " in term " + term);
+        }
+        ok("every " + (mustHave.size() == NODES.length ? "" : "running ") + "node's log has PUT " + key + " at index "
+                + index + ", term " + term);
+    }
+
+    /** Whether {@code node}'s log holds at {@code index} an entry of {@code term} whose text starts with {@code text}. */
+    static boolean entryAt(String node, long index, long term, String text) throws Exception {
+        Matcher m = ENTRY.matcher(get(node, "/v1/log?from=" + index + "&limit=1"));
+        return m.find() && Long.parseLong(m.group(1)) == index && Long.parseLong(m.group(2)) == term
+                && unescape(m.group(4)).startsWith(text);
+    }
+
+    static String get(String node, String path) throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url(node) + path))
+                .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+        check(r.statusCode() == 200, "GET " + path + " on " + node + " answered " + r.statusCode() + " " + r.body());
+        return r.body();
+    }
+
+    /** A JSON string's content without its escapes. */
+    static String unescape(String s) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c != '\\' || i + 1 >= s.length()) {
+                sb.append(c);
+                continue;
+            }
+            char e = s.charAt(++i);
+            switch (e) {
+                case 'n' -> sb.append('\n');
+                case 't' -> sb.append('\t');
+                case 'r' -> sb.append('\r');
+                case 'b' -> sb.append('\b');
+                case 'f' -> sb.append('\f');
+                case 'u' -> {
+                    sb.append((char) Integer.parseInt(s.substring(i + 1, i + 5), 16));
+                    i += 4;
+                }
+                default -> sb.append(e);
+            }
+        }
+        return sb.toString();
+    }
 
     static String findLeader(List<String> among) {
         for (String n : among) {

@@ -158,6 +158,11 @@ public class RaftkvServer {
         return l == null ? 0 : l.firstIndex();
     }
 
+    /** The log store, for read-only views of it (GET /v1/log); null while starting or stopping. */
+    public RaftLogStore logStore() {
+        return logStorage;
+    }
+
     public long logBytesOnDisk() {
         RaftLogStore l = logStorage;
         return l == null ? 0 : l.sizeOnDiskBytes();

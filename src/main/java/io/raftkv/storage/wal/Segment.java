@@ -1,6 +1,9 @@
 package io.raftkv.storage.wal;
 
 import io.raftkv.raft.Entry;
+import io.raftkv.storage.EntryCodec;
+import io.raftkv.storage.MapDbFiles;
+import io.raftkv.storage.StorageException;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -141,6 +144,43 @@ final class Segment {
 
     long recordFirst(int r) {
         return recFirst[r];
+    }
+
+    /**
+     * Reads entries record {@code r} from the file and checks it (frame header, payload checksum, {@link EntryCodec}
+     * run starting where the index says); a {@link StorageException} naming the file and byte offset if it is damaged.
+     */
+    Entry[] readRecord(int r) {
+        long pos = recordPos(r);
+        byte[] frame;
+        try {
+            frame = read(channel, pos, recordLen(r));
+        } catch (IOException e) {
+            throw new StorageException("cannot read raft log segment " + path + " at byte offset " + pos + ": "
+                    + MapDbFiles.describe(e), e);
+        }
+        String bad = frame.length < WalFormat.FRAME_BYTES ? "short read"
+                : WalFormat.checkFrameHeader(Arrays.copyOf(frame, WalFormat.FRAME_BYTES));
+        ByteBuffer b = ByteBuffer.wrap(frame);
+        if (bad == null && (frame.length != recordLen(r)
+                || WalFormat.crc(frame, WalFormat.FRAME_BYTES, frame.length - WalFormat.FRAME_BYTES) != b.getInt(8))) {
+            bad = "record checksum mismatch";
+        }
+        Entry[] run = null;
+        try {
+            if (bad == null) {
+                run = EntryCodec.decode(Arrays.copyOfRange(frame, WalFormat.FRAME_BYTES, frame.length));
+                if (run[0].index() != recordFirst(r)) {
+                    bad = "the record holds entries from " + run[0].index() + ", not " + recordFirst(r);
+                }
+            }
+        } catch (IllegalArgumentException e) {
+            bad = e.getMessage();
+        }
+        if (bad != null) {
+            throw new StorageException("raft log segment " + path + " is damaged at byte offset " + pos + ": " + bad);
+        }
+        return run;
     }
 
     /** Reads exactly {@code len} bytes at {@code pos} (fewer if the file ends first). */

@@ -11,7 +11,6 @@ import io.raftkv.storage.RaftLogStore;
 import io.raftkv.storage.StorageException;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -295,34 +294,7 @@ public final class SegmentedLogStorage implements RaftLogStore {
         if (run != null) {
             return run;
         }
-        long pos = seg.recordPos(r);
-        byte[] frame;
-        try {
-            frame = Segment.read(seg.channel, pos, seg.recordLen(r));
-        } catch (IOException e) {
-            throw new StorageException("cannot read raft log segment " + seg.path + " at byte offset " + pos + ": "
-                    + MapDbFiles.describe(e), e);
-        }
-        String bad = frame.length < WalFormat.FRAME_BYTES ? "short read"
-                : WalFormat.checkFrameHeader(java.util.Arrays.copyOf(frame, WalFormat.FRAME_BYTES));
-        ByteBuffer b = ByteBuffer.wrap(frame);
-        if (bad == null && (frame.length != seg.recordLen(r)
-                || WalFormat.crc(frame, WalFormat.FRAME_BYTES, frame.length - WalFormat.FRAME_BYTES) != b.getInt(8))) {
-            bad = "record checksum mismatch";
-        }
-        try {
-            if (bad == null) {
-                run = EntryCodec.decode(java.util.Arrays.copyOfRange(frame, WalFormat.FRAME_BYTES, frame.length));
-                if (run[0].index() != seg.recordFirst(r)) {
-                    bad = "the record holds entries from " + run[0].index() + ", not " + seg.recordFirst(r);
-                }
-            }
-        } catch (IllegalArgumentException e) {
-            bad = e.getMessage();
-        }
-        if (bad != null) {
-            throw new StorageException("raft log segment " + seg.path + " is damaged at byte offset " + pos + ": " + bad);
-        }
+        run = seg.readRecord(r);
         cache.put(key, run);
         return run;
     }

@@ -34,6 +34,14 @@ final class WalRecovery {
     /** The torn save at the tail of the newest segment, {@code [tornFrom, tornTo)}; -1 if none. */
     long tornFrom = -1;
     long tornTo = -1;
+    /** The segment holding the torn save and what was wrong at its first bad record (null if none). */
+    Path tornFile;
+    long tornAt = -1;
+    String tornWhy;
+    /** Read-only scans ({@link #scanReadOnly}): keep what was read before damage instead of throwing. */
+    private boolean lenient;
+    /** The damage that stopped a read-only scan, or null. */
+    Damage damage;
 
     private record Pending(long pos, int len, int type, byte[] payload) {
     }
@@ -56,7 +64,52 @@ final class WalRecovery {
         return r;
     }
 
+    /**
+     * Scans as {@link #scan} does, for tools that only look (the offline dump): damage does not throw but stops the
+     * scan and is kept in {@link #damage}; everything read before it stays in the result. Writes nothing.
+     */
+    static WalRecovery scanReadOnly(List<Path> files) {
+        WalRecovery r = new WalRecovery();
+        r.lenient = true;
+        try {
+            r.run(files);
+        } catch (IOException e) {
+            r.closeAll();
+            throw new StorageException("cannot read the raft log segments: " + e, e);
+        } catch (RuntimeException e) {
+            r.closeAll();
+            throw e;
+        }
+        return r;
+    }
+
+    /** Damage found by a read-only scan: rethrown by a normal one. */
+    private void stop(Damage d) {
+        if (!lenient) {
+            throw d;
+        }
+        damage = d;
+    }
+
     private void run(List<Path> files) throws IOException {
+        try {
+            readHeaders(files);
+        } catch (Damage d) {
+            stop(d);
+        }
+        dropSuperseded();
+        // Record scanning needs to know which segment is the newest (the only one that may end in a torn save).
+        for (int i = 0; i < segments.size(); i++) {
+            try {
+                scanRecords(segments.get(i), i == segments.size() - 1, i == 0);
+            } catch (Damage d) {
+                stop(d);
+                break;
+            }
+        }
+    }
+
+    private void readHeaders(List<Path> files) throws IOException {
         long maxSeq = 0;
         boolean sawStale = false;
         for (int i = 0; i < files.size(); i++) {
@@ -100,6 +153,9 @@ final class WalRecovery {
             startSegment(seg);
             segments.add(seg);
         }
+    }
+
+    private void dropSuperseded() throws IOException {
         // A segment whose head says the log starts at its own first index (a reset to a snapshot, or a roll after
         // compacting everything) supersedes every segment before it: a crash may have come before their deletion.
         for (int i = segments.size() - 1; i > 0; i--) {
@@ -115,10 +171,6 @@ final class WalRecovery {
                 logStartTerm = h.prevTerm();
                 break;
             }
-        }
-        // Record scanning needs to know which segment is the newest (the only one that may end in a torn save).
-        for (int i = 0; i < segments.size(); i++) {
-            scanRecords(segments.get(i), i == segments.size() - 1, i == 0);
         }
     }
 
@@ -236,6 +288,9 @@ final class WalRecovery {
             }
             tornFrom = groupStart;
             tornTo = pos;
+            tornFile = seg.path;
+            tornAt = groupStart;
+            tornWhy = "the last save is incomplete (its final record is missing)";
         }
         seg.writePos = groupStart;
         seg.hasHead = !firstGroup;
@@ -255,6 +310,9 @@ final class WalRecovery {
         }
         tornFrom = groupStart;
         tornTo = end;
+        tornFile = seg.path;
+        tornAt = at;
+        tornWhy = why;
         seg.writePos = groupStart;
         seg.hasHead = groupStart > WalFormat.HEADER_BYTES;
     }
@@ -359,9 +417,23 @@ final class WalRecovery {
         return j > i ? Long.parseLong(message.substring(i, j)) : 0;
     }
 
-    static StorageException corrupt(Path file, long offset, String why) {
-        return new StorageException("raft log segment " + file + " is unreadable at byte offset " + offset + ": " + why
-                + "; the files were left as they are");
+    static Damage corrupt(Path file, long offset, String why) {
+        return new Damage(file, offset, why);
+    }
+
+    /** A segment that cannot be read from {@code offset} on: the message names the file, the offset and why. */
+    static final class Damage extends StorageException {
+        final transient Path file;
+        final long offset;
+        final String why;
+
+        Damage(Path file, long offset, String why) {
+            super("raft log segment " + file + " is unreadable at byte offset " + offset + ": " + why
+                    + "; the files were left as they are");
+            this.file = file;
+            this.offset = offset;
+            this.why = why;
+        }
     }
 
     void closeAll() {

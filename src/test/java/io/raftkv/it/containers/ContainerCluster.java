@@ -87,6 +87,11 @@ final class ContainerCluster implements AutoCloseable {
         return new ArrayList<>(nodes.keySet());
     }
 
+    /** The named volume holding a node's data directory (/data). */
+    String volume(String id) {
+        return volumes.get(ids().indexOf(id));
+    }
+
     /** SIGKILL (docker kill): the container stops at once; its volume, IP and aliases are kept. */
     void kill(String id) {
         docker.killContainerCmd(nodes.get(id).getContainerId()).exec();
