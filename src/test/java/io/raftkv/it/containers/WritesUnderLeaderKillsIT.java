@@ -28,7 +28,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Concurrent clients write and read a few keys while the leader is SIGKILLed and restarted several times. Afterwards
  * every acknowledged write is present and the recorded history (acknowledged, failed and unknown-outcome operations)
- * is linearizable.
+ * is linearizable. Writes to unique keys go through client sessions and are retried (same client id and sequence)
+ * until they get a definite answer: none may be applied twice (its final version must be the acknowledged one).
  */
 class WritesUnderLeaderKillsIT {
 
@@ -41,6 +42,9 @@ class WritesUnderLeaderKillsIT {
     private final AtomicInteger opIds = new AtomicInteger();
     private final List<Op> history = Collections.synchronizedList(new ArrayList<>());
     private final Map<String, String> acknowledgedUnique = new ConcurrentHashMap<>();
+    private final Map<String, String> acknowledgedVersion = new ConcurrentHashMap<>();
+    private final AtomicInteger retries = new AtomicInteger();
+    private final AtomicInteger duplicatesAnswered = new AtomicInteger();
     private final AtomicInteger successes = new AtomicInteger();
     private volatile String leaderHint;
 
@@ -86,10 +90,14 @@ class WritesUnderLeaderKillsIT {
                 HttpResponse<String> r = send(cluster, leader, "GET", e.getKey(), null);
                 assertEquals(200, r.statusCode(), "acknowledged write of " + e.getKey() + " is missing");
                 assertEquals(e.getValue(), r.body(), e.getKey());
+                assertEquals(acknowledgedVersion.get(e.getKey()), r.headers().firstValue("X-Raftkv-Version").orElse(null),
+                        e.getKey() + " was applied again after it was acknowledged (its version moved)");
             }
             LinearizabilityChecker.Result result = new LinearizabilityChecker().check(new ArrayList<>(history));
             Figures.record("writes under " + KILLS + " leader kills", history.size() + " operations recorded, "
-                    + acknowledgedUnique.size() + " unique-key writes acknowledged, history " + result.toString().split("\n")[0]);
+                    + acknowledgedUnique.size() + " unique-key session writes acknowledged after " + retries.get() + " retries ("
+                    + duplicatesAnswered.get() + " answered as duplicates, none applied twice), history "
+                    + result.toString().split("\n")[0]);
             assertTrue(result.ok(), result.toString());
         }
     }
@@ -104,7 +112,8 @@ class WritesUnderLeaderKillsIT {
             String value = "c" + client + "-" + (++seq);
             boolean unique = write && seq % 4 == 0;
             if (unique) {
-                key = "u/" + value;
+                writeOnce(cluster, "client-" + client + "-" + System.nanoTime(), "u/" + value, value);
+                continue;
             }
             long call = clock.incrementAndGet();
             HttpResponse<String> r;
@@ -147,6 +156,43 @@ class WritesUnderLeaderKillsIT {
                 throw new AssertionError("unexpected answer " + status + ": " + r.body());
             }
         }
+    }
+
+    /**
+     * A write with its own client session, retried with the same id and sequence after every answer that leaves its
+     * outcome open (no answer, 504), or that says it was not applied (503, 429, a redirect), until it succeeds.
+     */
+    private void writeOnce(ContainerCluster cluster, String clientId, String key, String value) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        for (int attempt = 0; System.nanoTime() < deadline; attempt++) {
+            if (attempt > 0) {
+                retries.incrementAndGet();
+            }
+            try {
+                HttpRequest request = HttpRequest.newBuilder(URI.create(cluster.url(leaderHint) + "/v1/kv/" + key))
+                        .timeout(Duration.ofSeconds(8)).header("Raftkv-Client-Id", clientId).header("Raftkv-Request-Seq", "1")
+                        .PUT(HttpRequest.BodyPublishers.ofString(value)).build();
+                HttpResponse<String> r = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) {
+                    successes.incrementAndGet();
+                    if (r.headers().firstValue("Raftkv-Duplicate").isPresent()) {
+                        duplicatesAnswered.incrementAndGet();
+                    }
+                    acknowledgedUnique.put(key, value);
+                    acknowledgedVersion.put(key, field(r.body(), "version"));
+                    return;
+                }
+                assertTrue(r.statusCode() == 504 || r.statusCode() == 503 || r.statusCode() == 307 || r.statusCode() == 429,
+                        "unexpected answer " + r.statusCode() + ": " + r.body());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (Exception e) {
+                // no answer: outcome unknown, retry
+            }
+            refreshLeader(cluster);
+        }
+        throw new AssertionError("the session write of " + key + " never got through");
     }
 
     private void refreshLeader(ContainerCluster cluster) {
