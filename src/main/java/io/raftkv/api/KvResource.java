@@ -164,10 +164,10 @@ public class KvResource {
         String p = prefix == null ? "" : prefix;
         int n = parseLimit(limit);
         return read(consistency, uri, () -> {
-            KvListing listing = RunningNode.stateMachine(server).list(p, n);
-            List<Map<String, Object>> keys = new ArrayList<>();
-            for (KvEntry e : listing.entries()) {
-                keys.add(body("key", e.key(), "version", e.version(), "size", e.value().length));
+            var listing = RunningNode.stateMachine(server).listKeys(p, n);
+            List<Map<String, Object>> keys = new ArrayList<>(listing.keys().size());
+            for (var k : listing.keys()) {
+                keys.add(body("key", k.key(), "version", k.version(), "size", k.valueBytes()));
             }
             return Response.ok(body("prefix", p, "keys", keys, "more", listing.more())).build();
         });
@@ -210,7 +210,8 @@ public class KvResource {
             throw ProblemException.badRequest("consistency must be 'linearizable' (the default) or 'stale'");
         }
         if ("stale".equals(consistency)) {
-            return CompletableFuture.completedFuture(reader.get()); // this node's own copy, whatever its state
+            // This node's own copy, whatever its state; off the HTTP event loop (a listing reads many keys).
+            return CompletableFuture.supplyAsync(reader, executor);
         }
         return linearizableRead(uri, reader, false);
     }

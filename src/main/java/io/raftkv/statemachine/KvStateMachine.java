@@ -674,6 +674,70 @@ public final class KvStateMachine implements StateMachine {
         }
     }
 
+    /** Keys read per hold of the read lock by {@link #listKeys}: applies wait at most for one page. */
+    static final int LIST_PAGE = 256;
+
+    /**
+     * Up to {@code limit} keys starting with {@code prefix}, in key order, with their versions and value sizes; whether
+     * there are more. Values are not kept (a listing of large values costs their reading, not their memory), and the
+     * read lock is held for one page of {@link #LIST_PAGE} keys at a time, so a long listing never holds applies off:
+     * each key is as of some moment during the call (at or after it started), not all keys as of one moment.
+     */
+    public KvKeyListing listKeys(String prefix, int limit) {
+        Objects.requireNonNull(prefix, "prefix");
+        if (limit < 1) {
+            throw new IllegalArgumentException("limit must be at least 1: " + limit);
+        }
+        List<KvKeyInfo> out = new ArrayList<>(Math.min(limit, LIST_PAGE));
+        String after = null;
+        while (true) {
+            lock.readLock().lock();
+            try {
+                ensureReadable();
+                NavigableMap<String, byte[]> tail = after == null ? data.tailMap(prefix, true) : data.tailMap(after, false);
+                int inPage = 0;
+                for (Map.Entry<String, byte[]> e : tail.entrySet()) {
+                    String key = e.getKey();
+                    if (!key.startsWith(prefix)) {
+                        return new KvKeyListing(out, false);
+                    }
+                    if (out.size() == limit) {
+                        return new KvKeyListing(out, true);
+                    }
+                    out.add(keyInfo(key, e.getValue()));
+                    after = key;
+                    if (++inPage == LIST_PAGE) {
+                        break;
+                    }
+                }
+                if (inPage < LIST_PAGE) {
+                    return new KvKeyListing(out, false);
+                }
+            } finally {
+                lock.readLock().unlock();
+            }
+        }
+    }
+
+    /** A page of {@link #listKeys}. */
+    public record KvKeyListing(List<KvKeyInfo> keys, boolean more) {
+    }
+
+    private KvKeyInfo keyInfo(String key, byte[] raw) {
+        try {
+            BinaryReader r = new BinaryReader(raw);
+            int format = r.readByte("value format");
+            if (format != VALUE_FORMAT) {
+                throw new IllegalArgumentException("unsupported value format " + format);
+            }
+            long version = r.readVarLong("version", 1, Long.MAX_VALUE);
+            r.readVarLong("create index", 1, version);
+            return new KvKeyInfo(key, version, r.remaining());
+        } catch (IllegalArgumentException e) {
+            throw corrupt("the value of key '" + key + "' is damaged (" + e.getMessage() + ")");
+        }
+    }
+
     /** Number of keys. */
     public long size() {
         lock.readLock().lock();

@@ -402,4 +402,32 @@ class KvStateMachineTest {
             }
         }
     }
+
+    @Test
+    void listKeysPagesThroughTheLockAndReportsSizesWithoutValues() {
+        try (KvStateMachine sm = KvStateMachine.open(dir)) {
+            List<Entry> batch = new java.util.ArrayList<>();
+            int n = KvStateMachine.LIST_PAGE * 2 + 17;
+            for (int i = 1; i <= n; i++) {
+                batch.add(put(i, String.format("p/%05d", i), "x".repeat(i % 7)));
+            }
+            batch.add(put(n + 1, "q", "other prefix"));
+            sm.apply(batch);
+            KvStateMachine.KvKeyListing all = sm.listKeys("p/", 10_000);
+            assertEquals(n, all.keys().size(), "every key across several pages");
+            assertFalse(all.more());
+            for (int i = 1; i <= n; i++) {
+                KvKeyInfo k = all.keys().get(i - 1);
+                assertEquals(String.format("p/%05d", i), k.key());
+                assertEquals(i, k.version());
+                assertEquals(i % 7, k.valueBytes());
+            }
+            KvStateMachine.KvKeyListing some = sm.listKeys("p/", KvStateMachine.LIST_PAGE + 3);
+            assertEquals(KvStateMachine.LIST_PAGE + 3, some.keys().size());
+            assertTrue(some.more());
+            KvStateMachine.KvKeyListing exact = sm.listKeys("p/", n);
+            assertFalse(exact.more(), "limit equal to the count: nothing more");
+            assertEquals(List.of(), sm.listKeys("none/", 5).keys());
+        }
+    }
 }
