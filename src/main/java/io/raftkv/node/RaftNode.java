@@ -63,6 +63,7 @@ public final class RaftNode implements AutoCloseable {
     private final Consumer<Throwable> onFatal;
     private final DiskSpace disk;
     private final Raft raft;
+    private volatile NodeObserver observer = NodeObserver.NONE;
 
     private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
     private final Thread loop;
@@ -128,6 +129,11 @@ public final class RaftNode implements AutoCloseable {
         });
     }
 
+    /** Where this node reports what it does (metrics); set before or after {@link #start}. */
+    public void observe(NodeObserver o) {
+        this.observer = o == null ? NodeObserver.NONE : o;
+    }
+
     public void start() {
         loop.start();
         long tickMicros = settings.tick().toNanos() / 1000;
@@ -162,6 +168,7 @@ public final class RaftNode implements AutoCloseable {
         future.whenComplete((r, err) -> {
             pendingCount.decrementAndGet();
             pendingBytes.addAndGet(-command.length);
+            observer.proposalEnded(outcome(err));
         });
         if (writes > settings.maxPendingWrites() || (writes > 1 && bytes > settings.maxPendingBytes())) {
             future.completeExceptionally(new OverloadedException(writes - 1 + " writes (" + (bytes - command.length)
@@ -181,6 +188,29 @@ public final class RaftNode implements AutoCloseable {
             }
         });
         return future.orTimeout(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private static String outcome(Throwable err) {
+        Throwable e = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
+        if (e == null) {
+            return "ok";
+        }
+        if (e instanceof NotLeaderException) {
+            return "not-leader";
+        }
+        if (e instanceof ProposalLostException) {
+            return "lost";
+        }
+        if (e instanceof OverloadedException) {
+            return "overloaded";
+        }
+        if (e instanceof NotProposedException) {
+            return "not-proposed";
+        }
+        if (e instanceof DiskFullException) {
+            return "disk-full";
+        }
+        return "unknown";
     }
 
     /** Writes accepted for proposal and not yet answered, and their command bytes. */
@@ -392,7 +422,9 @@ public final class RaftNode implements AutoCloseable {
     }
 
     private void apply(List<Entry> entries) {
+        long started = System.nanoTime();
         List<ApplyResult> results = stateMachine.apply(entries);
+        observer.applied(entries.size(), System.nanoTime() - started);
         Map<Long, ApplyResult> byIndex = new HashMap<>();
         for (ApplyResult r : results) {
             byIndex.put(r.index(), r);
@@ -428,10 +460,15 @@ public final class RaftNode implements AutoCloseable {
 
     private void saveLog(List<Entry> entries) {
         HardState hs = unsavedHardState;
+        long started = System.nanoTime();
         storage.save(hs, entries);
+        long took = System.nanoTime() - started;
+        long bytes = 0;
         for (Entry e : entries) {
-            logBytesSinceSnapshot += e.sizeInBytes();
+            bytes += e.sizeInBytes();
         }
+        logBytesSinceSnapshot += bytes;
+        observer.logSaved(took, entries.size(), bytes);
         if (hs != null) {
             savedHardState = hs;
             unsavedHardState = null;
@@ -493,6 +530,7 @@ public final class RaftNode implements AutoCloseable {
                     storage.compact(through);
                 }
             }
+            observer.snapshotTaken(System.nanoTime() - started);
             events.log("snapshot taken at index " + meta.index() + ", term " + meta.term() + " in "
                     + (System.nanoTime() - started) / 1_000_000 + " ms; the log now starts at " + storage.firstIndex());
             future.complete(meta);
@@ -583,6 +621,9 @@ public final class RaftNode implements AutoCloseable {
                         ? "stepped down: follower in term " + now.term() + " (was leader)"
                         : "became follower in term " + now.term() + " (was " + before.role().name().toLowerCase() + ")");
             }
+        }
+        if (!java.util.Objects.equals(now.leader(), before.leader())) {
+            observer.leaderChanged(now.leader(), now.term());
         }
         if (now.leader() != null && (!now.leader().equals(before.leader()) || now.term() != before.term())) {
             events.log("leader is now: " + now.leader() + " (" + settings.url(now.leader()) + "), term " + now.term());

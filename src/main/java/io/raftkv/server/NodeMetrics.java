@@ -46,6 +46,58 @@ public class NodeMetrics {
                 .description("bytes free on the data directory's file system").register(registry);
         Gauge.builder("raftkv_peer_messages_dropped", server, s -> s.droppedPeerMessages())
                 .description("peer messages dropped because a peer's queue was full").register(registry);
+        gauge("raftkv_has_leader", "1 if this node knows a leader (itself included)", n -> n.leaderId() == null ? 0 : 1);
+        gauge("raftkv_proposals_pending", "client writes in flight on this node (queued, proposed, not yet answered)",
+                RaftNode::pendingWrites);
+        Gauge.builder("raftkv_client_sessions", server, s -> s.stateMachine() == null ? Double.NaN : s.stateMachine().sessionCount())
+                .description("client sessions kept by the state machine (exactly-once writes)").register(registry);
+        server.observe(new Observer());
+    }
+
+    /** The node's reports as Micrometer meters: the ones worth alerting on, named after etcd's where they match. */
+    private final class Observer implements io.raftkv.node.NodeObserver {
+        private final io.micrometer.core.instrument.Timer fsync = io.micrometer.core.instrument.Timer
+                .builder("raftkv_wal_fsync_duration").description("durable writes of the raft log (one fdatasync each)")
+                .publishPercentileHistogram().register(registry);
+        private final io.micrometer.core.instrument.Timer apply = io.micrometer.core.instrument.Timer
+                .builder("raftkv_apply_duration").description("applying a batch of committed entries to the state machine")
+                .publishPercentileHistogram().register(registry);
+        private final io.micrometer.core.instrument.Timer snapshot = io.micrometer.core.instrument.Timer
+                .builder("raftkv_snapshot_duration").description("taking a snapshot, from its start until it is durable")
+                .register(registry);
+        private final io.micrometer.core.instrument.Counter leaderChanges = io.micrometer.core.instrument.Counter
+                .builder("raftkv_leader_changes_seen").description("changes of the leader this node knows").register(registry);
+        private final io.micrometer.core.instrument.Counter logBytes = io.micrometer.core.instrument.Counter
+                .builder("raftkv_log_written_entry_bytes").description("entry bytes written to the raft log").register(registry);
+        private final java.util.concurrent.ConcurrentHashMap<String, io.micrometer.core.instrument.Counter> proposals =
+                new java.util.concurrent.ConcurrentHashMap<>();
+
+        @Override
+        public void logSaved(long nanos, int entries, long bytes) {
+            fsync.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+            logBytes.increment(bytes);
+        }
+
+        @Override
+        public void applied(int entries, long nanos) {
+            apply.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
+
+        @Override
+        public void leaderChanged(String leader, long term) {
+            leaderChanges.increment();
+        }
+
+        @Override
+        public void proposalEnded(String outcome) {
+            proposals.computeIfAbsent(outcome, o -> io.micrometer.core.instrument.Counter.builder("raftkv_proposals")
+                    .tag("outcome", o).description("client writes by how they ended").register(registry)).increment();
+        }
+
+        @Override
+        public void snapshotTaken(long nanos) {
+            snapshot.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
     }
 
     private void gauge(String name, String help, ToDoubleFunction<RaftNode> f) {

@@ -52,6 +52,7 @@ public class RaftkvServer {
     private Map<String, URI> members;
     private Path dataDir;
     private volatile DiskSpace diskSpace;
+    private volatile io.raftkv.node.NodeObserver observer = io.raftkv.node.NodeObserver.NONE;
     /** Why the Raft side is stopped for lack of disk space, or null while it runs (or has not started). */
     private volatile String diskFull;
     private final AtomicLong diskFullEpisodes = new AtomicLong();
@@ -115,6 +116,7 @@ public class RaftkvServer {
         snapshots = new KvNodeSnapshots(stateMachine, snapshotStore, config.nodeId(), HttpPeerTransport.SENDER_HEADER,
                 members, config.requestTimeout(), config.snapshotChunkBytes());
         node = new RaftNode(settings, logStorage, stateMachine, transport, snapshots, events, diskSpace, null, this::fatal);
+        node.observe(observer);
         node.start();
         LOG.infof("raftkv node %s at %s, data in %s (%s log), members %s", config.nodeId(), members.get(config.nodeId()),
                 dataDir, config.logStore(), members);
@@ -353,6 +355,15 @@ public class RaftkvServer {
         snapshots = null;
         logStorage = null;
         events = null;
+    }
+
+    /** Where every node this server runs (also after a restart for a full disk) reports what it does. */
+    public void observe(io.raftkv.node.NodeObserver o) {
+        observer = o;
+        RaftNode n = node;
+        if (n != null) {
+            n.observe(o);
+        }
     }
 
     /** The running node, or null while starting or stopping. */

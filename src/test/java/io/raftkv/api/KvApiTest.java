@@ -8,6 +8,7 @@ import static org.hamcrest.Matchers.hasSize;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quarkus.test.junit.QuarkusTest;
 import io.raftkv.transport.HttpPeerTransport;
@@ -171,6 +172,18 @@ class KvApiTest {
         given().get("/q/health/live").then().statusCode(200);
         given().get("/q/health/ready").then().statusCode(200).body("checks[0].data.leader", equalTo("node1"));
         given().get("/q/metrics").then().statusCode(200).body(containsString("raftkv_term"));
+    }
+
+    @Test
+    void metricsWorthAlertingOnAreExported() {
+        given().body("m").put("/v1/kv/" + prefix + "metric").then().statusCode(200);
+        String m = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        for (String name : new String[] {"raftkv_has_leader 1.0", "raftkv_wal_fsync_duration_seconds_bucket",
+                "raftkv_wal_fsync_duration_seconds_count", "raftkv_apply_duration_seconds_count",
+                "raftkv_proposals_total{outcome=\"ok\"", "raftkv_leader_changes_seen_total", "raftkv_proposals_pending",
+                "raftkv_log_written_entry_bytes_total", "raftkv_client_sessions"}) {
+            assertTrue(m.contains(name), name + " in\n" + m.lines().filter(l -> l.startsWith("raftkv_")).toList());
+        }
     }
 
     @Test
