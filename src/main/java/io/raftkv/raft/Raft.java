@@ -13,7 +13,6 @@ import static io.raftkv.raft.MessageType.VOTE_RESPONSE;
 
 import io.raftkv.raft.confchange.Changer;
 import io.raftkv.raft.confchange.ConfChangeRefusedException;
-import io.raftkv.raft.confchange.ConfChangeRefusedException.Reason;
 import io.raftkv.raft.quorum.VoteResult;
 import io.raftkv.raft.tracker.Progress;
 import io.raftkv.raft.tracker.ProgressTracker;
@@ -49,11 +48,10 @@ public final class Raft {
 
     private final RaftConfig config;
     private final String id;
+    /** The log, with the newest snapshot this node holds (what it sends a follower behind its log's start). */
     private final RaftLog log;
     /** The current configuration, the votes of this election and, on the leader, the progress of every member. */
     private final ProgressTracker tracker;
-    /** The newest snapshot this node holds (taken or installed): what it sends a follower behind its log's start. */
-    private SnapshotMeta snapshot;
 
     // Persistent state (Raft paper figure 2), written through Ready.hardState before anything depends on it.
     private long term;
@@ -91,16 +89,9 @@ public final class Raft {
      * snapshot's, then that of any CONFIG entry stored after it; {@code config.voters()} only if neither exists.
      */
     public Raft(RaftConfig config, LogStorage storage, SnapshotMeta snapshot) {
-        if (snapshot.index() < storage.firstIndex() - 1) {
-            throw new IllegalStateException("the log starts at " + storage.firstIndex() + " but the newest snapshot is " + snapshot);
-        }
-        this.snapshot = snapshot;
         this.config = config;
         this.id = config.id();
         this.log = new RaftLog(storage, config.applied(), snapshot, Configuration.ofVoters(config.voters()));
-        if (snapshot.configuration() == null && !snapshot.isNone()) {
-            this.snapshot = snapshot.withConfiguration(log.configs.at(snapshot.index()));
-        }
         this.tracker = new ProgressTracker(id, log.configuration(), config.maxInflight());
         HardState hs = storage.hardState();
         if (hs.commit() > storage.lastIndex()) {
@@ -154,17 +145,8 @@ public final class Raft {
         if (role != Role.LEADER) {
             return null;
         }
-        if (leadTransferee != null) {
-            throw new ConfChangeRefusedException(Reason.TRANSFERRING_LEADERSHIP, "leadership is being transferred to " + leadTransferee);
-        }
-        if (log.configs.lastChangeIndex() > log.committed) {
-            throw new ConfChangeRefusedException(Reason.CHANGE_PENDING, "the change at index " + log.configs.lastChangeIndex()
-                    + " is not committed yet (commit " + log.committed + ")");
-        }
-        if (log.term(log.committed) != term && !skipOwnTermRule) {
-            throw new ConfChangeRefusedException(Reason.LEADER_NOT_READY, "this leader has not committed an entry of its term " + term + " yet");
-        }
-        Configuration next = Changer.apply(tracker.config(), change);
+        Configuration next = Changer.admit(tracker.config(), change, log.configs.lastChangeIndex(), log.committed,
+                skipOwnTermRule || log.term(log.committed) == term, leadTransferee);
         Entry e = new Entry(term, log.lastIndex() + 1, EntryType.CONFIG, new ConfigEntry(change, next).encode());
         log.append(List.of(e));
         appendPending = true;
@@ -229,6 +211,7 @@ public final class Raft {
             handleVoteRequest(m);
         } else {
             step.step(m);
+            configurationAppended(); // an append or a snapshot may have brought a new configuration, or truncated one
         }
     }
 
@@ -296,7 +279,6 @@ public final class Raft {
                 electionElapsed = 0;
                 leader = m.from();
                 handleAppend(m);
-                configurationAppended();
             }
             case HEARTBEAT -> {
                 electionElapsed = 0;
@@ -307,7 +289,6 @@ public final class Raft {
                 electionElapsed = 0;
                 leader = m.from();
                 handleSnapshot(m);
-                configurationAppended();
             }
             case TIMEOUT_NOW -> {
                 // Our leader hands over: campaign at once, without PreVote (the leader vouches for our log).
@@ -326,7 +307,6 @@ public final class Raft {
             case APPEND -> {
                 becomeFollower(m.term(), m.from());
                 handleAppend(m);
-                configurationAppended();
             }
             case HEARTBEAT -> {
                 becomeFollower(m.term(), m.from());
@@ -335,7 +315,6 @@ public final class Raft {
             case SNAPSHOT -> {
                 becomeFollower(m.term(), m.from());
                 handleSnapshot(m);
-                configurationAppended();
             }
             case VOTE_RESPONSE, PRE_VOTE_RESPONSE -> {
                 MessageType expected = role == Role.PRE_CANDIDATE ? PRE_VOTE_RESPONSE : VOTE_RESPONSE;
@@ -469,7 +448,6 @@ public final class Raft {
             log.commitTo(s.index());
         } else {
             log.restore(s);
-            snapshot = s;
         }
         send(Message.builder(APPEND_RESPONSE, id, m.from(), term).index(s.index()));
     }
@@ -599,6 +577,7 @@ public final class Raft {
     }
 
     private boolean sendSnapshot(String to, Progress pr) {
+        SnapshotMeta snapshot = log.snapshot();
         if (snapshot.index() < log.firstIndex() - 1 || snapshot.isNone()) {
             throw new IllegalStateException("the log starts at " + log.firstIndex() + " but the newest snapshot is " + snapshot);
         }
@@ -631,10 +610,7 @@ public final class Raft {
      * effect there, for the snapshot to record ({@code index} between the newest snapshot's and lastApplied).
      */
     public SnapshotMeta snapshotPoint(long index) {
-        if (index < snapshot.index() || index > log.applied || log.term(index) < 0) {
-            throw new IllegalArgumentException("no snapshot point at " + index + " (snapshot " + snapshot + ", applied " + log.applied + ")");
-        }
-        return new SnapshotMeta(index, log.term(index), log.configs.at(index));
+        return log.snapshotPoint(index);
     }
 
     /**
@@ -644,27 +620,12 @@ public final class Raft {
      * configuration, if not given, is filled in from the log's.
      */
     public boolean snapshotTaken(SnapshotMeta s) {
-        if (log.snapshotPending()) {
-            return false; // a snapshot from the leader replaces this log: do not compact on the old one's account
-        }
-        if (s.index() > log.applied || log.term(s.index()) != s.term()) {
-            throw new IllegalArgumentException("snapshot " + s + " is not an applied point of this log (applied "
-                    + log.applied + ", term there " + log.term(s.index()) + ")");
-        }
-        Configuration c = log.configs.at(Math.max(s.index(), snapshot.index()));
-        if (s.configuration() != null && !s.configuration().equals(c) && s.index() >= snapshot.index()) {
-            throw new IllegalArgumentException("snapshot " + s + " records configuration " + s.configuration() + " but the log has " + c);
-        }
-        if (s.index() > snapshot.index()) {
-            snapshot = s.withConfiguration(c);
-            log.configs.compact(s.index());
-        }
-        return true;
+        return log.snapshotTaken(s);
     }
 
-    /** The newest snapshot this node holds. */
+    /** The newest snapshot this node holds (taken or installed), with its configuration. */
     public SnapshotMeta snapshot() {
-        return snapshot;
+        return log.snapshot();
     }
 
     private void broadcastAppend(boolean sendIfEmpty) {
@@ -816,37 +777,14 @@ public final class Raft {
     // ---------------------------------------------------------------------------------------------------------------
     // Introspection
 
-    public String id() {
-        return id;
-    }
-
-    public Role role() {
-        return role;
-    }
-
-    public long term() {
-        return term;
-    }
-
-    public String leader() {
-        return leader;
-    }
-
-    public String votedFor() {
-        return votedFor;
-    }
-
-    public long commitIndex() {
-        return log.committed;
-    }
-
-    public long lastApplied() {
-        return log.applied;
-    }
-
-    public long lastIndex() {
-        return log.lastIndex();
-    }
+    public String id() { return id; }
+    public Role role() { return role; }
+    public long term() { return term; }
+    public String leader() { return leader; }
+    public String votedFor() { return votedFor; }
+    public long commitIndex() { return log.committed; }
+    public long lastApplied() { return log.applied; }
+    public long lastIndex() { return log.lastIndex(); }
 
     public RaftStatus status() {
         Map<String, RaftStatus.PeerProgress> peerProgress = new LinkedHashMap<>();

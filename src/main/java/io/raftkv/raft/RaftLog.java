@@ -32,12 +32,17 @@ final class RaftLog {
     private boolean snapshotHandedOut;
     /** The configuration at each point after the snapshot (or from the bootstrap one), the uncommitted tail included. */
     final ConfigurationLog configs;
+    /** The newest snapshot this node holds (taken or installed), with its configuration. */
+    private SnapshotMeta snapshot;
 
     /**
      * The log of {@code storage}. Its configuration is the snapshot's (if recorded), or else {@code bootstrap}, then
      * that of every CONFIG entry stored after it: how a restarted node recovers the configuration it had.
      */
     RaftLog(LogStorage storage, long applied, SnapshotMeta snapshot, Configuration bootstrap) {
+        if (snapshot.index() < storage.firstIndex() - 1) {
+            throw new IllegalStateException("the log starts at " + storage.firstIndex() + " but the newest snapshot is " + snapshot);
+        }
         this.storage = storage;
         this.unstableOffset = storage.lastIndex() + 1;
         this.handedOutTo = unstableOffset;
@@ -64,6 +69,7 @@ final class RaftLog {
             configs.appended(chunk.stream().filter(e -> e.type() == EntryType.CONFIG).toList());
             from += chunk.size();
         }
+        this.snapshot = snapshot.isNone() ? snapshot : snapshot.withConfiguration(configs.at(snapshot.index()));
     }
 
     Configuration configuration() {
@@ -315,6 +321,40 @@ final class RaftLog {
         handedOutTo = unstableOffset;
         committed = s.index();
         configs.reset(s.index(), s.configuration());
+        snapshot = s;
+    }
+
+    SnapshotMeta snapshot() {
+        return snapshot;
+    }
+
+    /** The snapshot point at applied index {@code index}, with its term and configuration. */
+    SnapshotMeta snapshotPoint(long index) {
+        if (index < snapshot.index() || index > applied || term(index) < 0) {
+            throw new IllegalArgumentException("no snapshot point at " + index + " (snapshot " + snapshot + ", applied " + applied + ")");
+        }
+        return new SnapshotMeta(index, term(index), configs.at(index));
+    }
+
+    /** The runtime took snapshot {@code s}: it becomes the newest one, and the configuration history before it goes. */
+    boolean snapshotTaken(SnapshotMeta s) {
+        if (snapshotPending()) {
+            return false; // a snapshot from the leader replaces this log: do not compact on the old one's account
+        }
+        if (s.index() > applied || term(s.index()) != s.term()) {
+            throw new IllegalArgumentException("snapshot " + s + " is not an applied point of this log (applied "
+                    + applied + ", term there " + term(s.index()) + ")");
+        }
+        if (s.index() <= snapshot.index()) {
+            return true; // older than the one held: nothing changes
+        }
+        Configuration c = configs.at(s.index());
+        if (s.configuration() != null && !s.configuration().equals(c)) {
+            throw new IllegalArgumentException("snapshot " + s + " records configuration " + s.configuration() + " but the log has " + c);
+        }
+        snapshot = s.withConfiguration(c);
+        configs.compact(s.index());
+        return true;
     }
 
     /** The snapshot the runtime must install, if it has not been handed out yet. */
