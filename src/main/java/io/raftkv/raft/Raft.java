@@ -292,7 +292,7 @@ public final class Raft {
             }
             case TIMEOUT_NOW -> {
                 // Our leader hands over: campaign at once, without PreVote (the leader vouches for our log).
-                if (m.from().equals(leader) && tracker.selfIsVoter()) {
+                if (m.from().equals(leader) && promotable()) {
                     campaign(false, true);
                 }
             }
@@ -352,13 +352,23 @@ public final class Raft {
     // ---------------------------------------------------------------------------------------------------------------
     // Elections
 
-    /** Only a voter of its own configuration campaigns: learners, removed servers and joining servers wait. */
     private void tickElection() {
         electionElapsed++;
-        if (electionElapsed >= randomizedElectionTimeout && tracker.selfIsVoter()) {
+        if (electionElapsed >= randomizedElectionTimeout && promotable()) {
             electionElapsed = 0;
             campaign(config.preVote(), false);
         }
+    }
+
+    /**
+     * Whether this node may campaign: it is a voter of its configuration (learners and joining servers never are),
+     * or its removal is not known to be committed. The latter matters when a leader that removes itself loses
+     * leadership before the removal commits: voters that lack the removal entry still need its vote, and it refuses
+     * them for their shorter logs, so it must be able to win (counting only the new voters) and commit the removal.
+     */
+    private boolean promotable() {
+        long change = log.configs.lastChangeIndex();
+        return tracker.selfIsVoter() || (change > log.committed && log.configs.at(change - 1).isVoter(id));
     }
 
     /** A leader was heard from within the election timeout (only meaningful with CheckQuorum). */
@@ -607,7 +617,8 @@ public final class Raft {
 
     /**
      * The point to snapshot the state machine at once it has applied {@code index}: its term and the configuration in
-     * effect there, for the snapshot to record ({@code index} between the newest snapshot's and lastApplied).
+     * effect there, for the snapshot to record ({@code index} between the newest snapshot's and lastApplied). Null
+     * while a snapshot from the leader awaits its install (no snapshot may be taken then).
      */
     public SnapshotMeta snapshotPoint(long index) {
         return log.snapshotPoint(index);

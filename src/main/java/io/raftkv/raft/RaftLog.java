@@ -328,8 +328,11 @@ final class RaftLog {
         return snapshot;
     }
 
-    /** The snapshot point at applied index {@code index}, with its term and configuration. */
+    /** The snapshot point at applied index {@code index}, with its term and configuration; null while installing one. */
     SnapshotMeta snapshotPoint(long index) {
+        if (snapshotPending()) {
+            return null;
+        }
         if (index < snapshot.index() || index > applied || term(index) < 0) {
             throw new IllegalArgumentException("no snapshot point at " + index + " (snapshot " + snapshot + ", applied " + applied + ")");
         }

@@ -1,5 +1,7 @@
 package io.raftkv.raft.sim;
 
+import io.raftkv.raft.ConfChange;
+import io.raftkv.raft.Configuration;
 import io.raftkv.raft.Entry;
 import io.raftkv.raft.EntryType;
 import io.raftkv.raft.HardState;
@@ -151,6 +153,7 @@ public final class Simulation {
     private final Map<String, SimNode> byId = new LinkedHashMap<>();
     private final List<Message> network = new ArrayList<>();
     private final SimSnapshots snapshots;
+    final SimMembership membership;
     /** Messages held back, with the step at which they rejoin the network. */
     private final List<Message> delayed = new ArrayList<>();
     private final List<Long> delayedUntil = new ArrayList<>();
@@ -184,17 +187,19 @@ public final class Simulation {
         this.rnd = new Random(opt.seed);
         this.tracing = opt.trace || opt.verbose != null;
         List<String> list = new ArrayList<>();
-        for (int i = 1; i <= opt.nodes; i++) {
+        for (int i = 1; i <= opt.nodes + opt.spareNodes; i++) {
             list.add("n" + i);
         }
         this.ids = List.copyOf(list);
+        // Its own random source, like the snapshots': runs without membership changes see the chaos they always saw.
+        this.membership = new SimMembership(this, new Random(opt.seed * 17 + 3), ids.subList(0, opt.nodes));
         for (int i = 0; i < ids.size(); i++) {
             SimNode n = new SimNode(ids.get(i), i);
             nodes.add(n);
             byId.put(n.id, n);
         }
         this.blocked = new boolean[ids.size()][ids.size()];
-        this.checker = new SafetyChecker(this);
+        this.checker = new SafetyChecker(this, membership.bootstrap());
         this.checker.checkVotes = opt.checkVotes;
         this.checker.checkCommitQuorum = opt.checkCommitQuorum;
         // Its own random source: runs without snapshots see the same chaos as before snapshots existed.
@@ -263,6 +268,19 @@ public final class Simulation {
         return checker.committed.size();
     }
 
+    /** Configuration changes committed, proposals accepted, proposals refused. */
+    public long confChangesCommitted() {
+        return checker.configChangesCommitted;
+    }
+
+    public long confChangesProposed() {
+        return membership.proposed;
+    }
+
+    public long confChangesRefused() {
+        return membership.refusedCount();
+    }
+
     // ---------------------------------------------------------------------------------------------------------------
     // Tracing
 
@@ -288,7 +306,8 @@ public final class Simulation {
             return n.id + "(down)";
         }
         Raft r = n.raft;
-        return n.id + "(" + r.role() + " t" + r.term() + " last=" + r.lastIndex() + " commit=" + r.commitIndex() + " applied=" + n.applied + ")";
+        String members = opt.wConfChange > 0 ? " " + r.configuration() : "";
+        return n.id + "(" + r.role() + " t" + r.term() + " last=" + r.lastIndex() + " commit=" + r.commitIndex() + " applied=" + n.applied + members + ")";
     }
 
     public String describeCluster() {
@@ -304,7 +323,7 @@ public final class Simulation {
     // Node lifecycle
 
     private RaftConfig config(SimNode n) {
-        return new RaftConfig(n.id, ids, opt.electionTick, opt.heartbeatTick, opt.maxMsgBytes, opt.maxInflight,
+        return new RaftConfig(n.id, membership.bootstrapFor(n.id), opt.electionTick, opt.heartbeatTick, opt.maxMsgBytes, opt.maxInflight,
                 opt.maxApplyBytes, opt.preVote, opt.checkQuorum, n.applied, new Random(rnd.nextLong()));
     }
 
@@ -378,6 +397,11 @@ public final class Simulation {
 
     // ---------------------------------------------------------------------------------------------------------------
     // Inputs and Ready handling
+
+    /** {@code id} took an input from outside (the membership operator): check it, maybe handle its Ready. */
+    void inputTaken(String id) {
+        afterInput(byId.get(id), true);
+    }
 
     private void afterInput(SimNode n, boolean mayBatch) {
         checker.afterInput(n);
@@ -678,7 +702,7 @@ public final class Simulation {
 
     private enum Action {
         DELIVER, TICK, WRITE, READ, PROCESS, DROP, DUPLICATE, DELAY, CRASH, RESTART, PARTITION, HEAL, FLUSH_SM, ISOLATE_LEADER, CRASH_LEADER,
-        SNAPSHOT
+        SNAPSHOT, CONF_CHANGE
     }
 
     private final Action[] actions = Action.values();
@@ -719,6 +743,7 @@ public final class Simulation {
         weights[Action.ISOLATE_LEADER.ordinal()] = leader != null ? opt.wIsolateLeader : 0;
         weights[Action.CRASH_LEADER.ordinal()] = leader != null ? opt.wCrashLeader : 0;
         weights[Action.SNAPSHOT.ordinal()] = opt.wSnapshot;
+        weights[Action.CONF_CHANGE.ordinal()] = leader != null ? opt.wConfChange : 0;
         int total = 0;
         for (int w : weights) {
             total += w;
@@ -794,6 +819,7 @@ public final class Simulation {
             }
             case CRASH_LEADER -> crash(byId.get(leader));
             case SNAPSHOT -> snapshots.take(nodes.get(rnd.nextInt(nodes.size())));
+            case CONF_CHANGE -> membership.randomChange();
             case FLUSH_SM -> {
                 SimNode n = nodes.get(rnd.nextInt(nodes.size()));
                 if (n.up) {
@@ -969,19 +995,33 @@ public final class Simulation {
         return best == null ? null : best.id;
     }
 
-    /** A leader that every up node agrees on (same term, same leader), or null. */
+    /**
+     * A leader that every up member of its configuration agrees on (same term, same leader), or null. Servers outside
+     * it (removed, or never added) need not know it.
+     */
     public String stableLeader() {
         String l = leader();
         if (l == null) {
             return null;
         }
         long term = byId.get(l).raft.term();
+        Configuration c = byId.get(l).raft.configuration();
         for (SimNode n : nodes) {
-            if (n.up && (n.raft.term() != term || !l.equals(n.raft.leader()))) {
+            if (n.up && c.isMember(n.id) && (n.raft.term() != term || !l.equals(n.raft.leader()))) {
                 return null;
             }
         }
         return l;
+    }
+
+    /** Proposes a membership change at {@code id} and handles the Ready; a refusal propagates to the caller. */
+    public Entry proposeConfChange(String id, ConfChange change) {
+        SimNode n = byId.get(id);
+        try {
+            return n.raft.proposeConfChange(change);
+        } finally {
+            afterInput(n, false);
+        }
     }
 
     /** Takes a snapshot on {@code id} at its applied index and compacts its log (margin 0..compactionMargin). */
@@ -1093,11 +1133,17 @@ public final class Simulation {
                 + " ticks; " + describeCluster());
     }
 
+    /** The servers of the current leader's configuration (everyone, without a leader or membership changes). */
+    private List<SimNode> members() {
+        Configuration c = membership.leaderConfiguration();
+        return c == null ? nodes : nodes.stream().filter(n -> c.isMember(n.id)).toList();
+    }
+
     private boolean allApplied(Entry e) {
         if (checker.committed.size() < e.index() || !checker.committed.get((int) e.index() - 1).equals(e)) {
             return false;
         }
-        for (SimNode n : nodes) {
+        for (SimNode n : members()) {
             if (!n.up || n.applied < e.index()) {
                 return false;
             }
@@ -1106,15 +1152,16 @@ public final class Simulation {
     }
 
     private void checkConverged() {
-        for (SimNode n : nodes) {
-            if (n.applied != nodes.get(0).applied) {
+        List<SimNode> members = members();
+        for (SimNode n : members) {
+            if (n.applied != members.get(0).applied) {
                 return; // still applying: the state machines are compared at equal applied indexes only
             }
         }
-        for (SimNode n : nodes) {
-            if (!n.kv.equals(nodes.get(0).kv)) {
-                throw new SafetyViolation("state machines diverged at applied index " + n.applied + ": " + nodes.get(0).id + "="
-                        + nodes.get(0).kv + " " + n.id + "=" + n.kv);
+        for (SimNode n : members) {
+            if (!n.kv.equals(members.get(0).kv)) {
+                throw new SafetyViolation("state machines diverged at applied index " + n.applied + ": " + members.get(0).id + "="
+                        + members.get(0).kv + " " + n.id + "=" + n.kv);
             }
         }
     }
