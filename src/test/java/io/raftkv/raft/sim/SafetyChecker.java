@@ -164,10 +164,6 @@ final class SafetyChecker {
             leader(rd.softState().term(), n.id);
         }
         observeCommit(n, n.disk.hardState());
-        if (n.raft != null && n.raft.role() == Role.LEADER && !leaderLogs.containsKey(n.raft.term())) {
-            // The disk now holds the leader's whole log: the Ready was persisted and a leader only appends.
-            newLeaderLog(n.raft.term(), n);
-        }
         if (n.raft != null && n.raft.role() == Role.LEADER && n.raft.term() == leaderByTerm.keySet().stream().mapToLong(Long::longValue).max().orElse(0)) {
             // Its commit index is on disk, so every commit it knows of is observed: its configuration is the committed
             // one or its single uncommitted successor.
@@ -176,6 +172,10 @@ final class SafetyChecker {
                 fail("membership safety", "the leader " + n.id + " of term " + n.raft.term() + " uses " + c + ", two or more servers away from the committed "
                         + committedConfig + ": majorities of the two can be disjoint");
             }
+        }
+        if (n.raft != null && n.raft.role() == Role.LEADER && !leaderLogs.containsKey(n.raft.term())) {
+            // The disk now holds the leader's whole log: the Ready was persisted and a leader only appends.
+            newLeaderLog(n.raft.term(), n);
         }
     }
 

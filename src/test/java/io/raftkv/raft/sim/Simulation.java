@@ -330,6 +330,9 @@ public final class Simulation {
     private void boot(SimNode n) {
         LogStorage storage = opt.mutation == Mutation.FORGET_VOTE && n.incarnation > 0 ? new ForgetfulStorage(n.disk) : n.disk;
         n.raft = new Raft(config(n), storage, SimSnapshots.metaOf(n));
+        if (opt.mutation == Mutation.CONF_CHANGE_BEFORE_TERM_COMMIT) {
+            n.raft.disableOwnTermRuleForTesting();
+        }
         n.up = true;
         n.dirty = false;
         n.incarnation++;
