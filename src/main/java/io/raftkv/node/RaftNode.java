@@ -384,7 +384,11 @@ public final class RaftNode implements AutoCloseable {
     }
 
     private void startSnapshot(long applied, CompletableFuture<SnapshotMeta> future) {
-        SnapshotMeta at = new SnapshotMeta(applied, storage.term(applied));
+        SnapshotMeta at = raft.snapshotPoint(applied); // with the configuration as of applied, for the file's header
+        if (at == null) {
+            future.complete(snapshots.latest()); // a snapshot from the leader is being installed
+            return;
+        }
         long started = System.nanoTime();
         logBytesSinceSnapshot = 0;
         snapshots.start(at).whenComplete((meta, err) -> inbox.add(() -> {
@@ -571,7 +575,7 @@ public final class RaftNode implements AutoCloseable {
         String target = null;
         long best = -1;
         for (var e : raft.status().peers().entrySet()) {
-            if (e.getValue().recentActive() && e.getValue().matchIndex() > best) {
+            if (raft.configuration().isVoter(e.getKey()) && e.getValue().recentActive() && e.getValue().matchIndex() > best) {
                 best = e.getValue().matchIndex();
                 target = e.getKey();
             }

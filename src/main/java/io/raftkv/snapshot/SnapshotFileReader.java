@@ -145,7 +145,7 @@ public final class SnapshotFileReader implements KvStateMachine.InstallSource, A
             throw corrupt(0, "not a raftkv snapshot (magic " + Integer.toHexString(magic) + ")");
         }
         int version = readByte("format version");
-        if (version != SnapshotFormat.VERSION) {
+        if (version < SnapshotFormat.OLDEST_READABLE_VERSION || version > SnapshotFormat.VERSION) {
             throw corrupt(4, "unsupported format version " + version);
         }
         long index = readLong("index");
@@ -163,7 +163,7 @@ public final class SnapshotFileReader implements KvStateMachine.InstallSource, A
         if (keyCount < 0 || keyCount > (size - offset()) / 4) {
             throw corrupt(at, "key count " + keyCount + " impossible in a file of " + size + " bytes");
         }
-        return new SnapshotHeader(new SnapshotMeta(index, term), configuration, keyCount, offset());
+        return new SnapshotHeader(new SnapshotMeta(index, term), configuration, keyCount, offset(), version);
     }
 
     private void readTrailer() throws IOException {

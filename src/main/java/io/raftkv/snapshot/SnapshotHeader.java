@@ -1,18 +1,35 @@
 package io.raftkv.snapshot;
 
+import io.raftkv.raft.Configuration;
 import io.raftkv.raft.SnapshotMeta;
 
 import java.util.Objects;
 
 /**
- * What a snapshot file's header says: the log point, the cluster configuration as of that point (opaque bytes, for
- * membership changes), the number of keys, and the header's size in bytes.
+ * What a snapshot file's header says: the log point, the cluster configuration as of that point (opaque bytes here;
+ * see {@link #raftConfiguration()}), the number of keys, the header's size in bytes, and the file's format version.
  */
-public record SnapshotHeader(SnapshotMeta meta, byte[] configuration, long keyCount, long headerBytes) {
+public record SnapshotHeader(SnapshotMeta meta, byte[] configuration, long keyCount, long headerBytes, int formatVersion) {
 
     public SnapshotHeader {
         Objects.requireNonNull(meta, "meta");
         Objects.requireNonNull(configuration, "configuration");
+    }
+
+    /**
+     * The Raft configuration the configuration bytes encode, or null if they say nothing (empty, or a version 1
+     * file). Throws IllegalArgumentException if they are not a configuration encoding.
+     */
+    public Configuration raftConfiguration() {
+        if (formatVersion < 2 || configuration.length == 0) {
+            return null;
+        }
+        return Configuration.decode(configuration);
+    }
+
+    /** {@link #meta()} with the configuration the header records (see {@link #raftConfiguration()}). */
+    public SnapshotMeta metaWithConfiguration() {
+        return meta.withConfiguration(raftConfiguration());
     }
 
     @Override
