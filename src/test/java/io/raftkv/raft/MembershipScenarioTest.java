@@ -176,6 +176,36 @@ class MembershipScenarioTest {
     }
 
     @Test
+    void aRemovedServerThatNeverLearnsOfItDoesNotDisruptTheCluster() {
+        // PreVote (its log falls behind) or the CheckQuorum lease (members hear from their leader) each suffice.
+        for (boolean preVote : new boolean[] {true, false}) {
+            Simulation sim = cluster(3, 0, o -> {
+                o.preVote = preVote;
+                o.checkQuorum = !preVote;
+            });
+            String leader = electLeader(sim);
+            String removed = others(sim, leader, 2).get(1);
+            sim.isolate(removed);
+            commitChange(sim, leader, ConfChange.remove(removed));
+            write(sim, leader, 3);
+            assertTrue(sim.raft(removed).configuration().isVoter(removed), "it never heard of its removal");
+            long term = sim.raft(leader).term();
+            AtomicInteger requests = new AtomicInteger();
+            sim.onDeliver = m -> {
+                if (m.from().equals(removed) && (m.type() == MessageType.VOTE || m.type() == MessageType.PRE_VOTE)) {
+                    requests.incrementAndGet();
+                }
+            };
+            sim.heal();
+            sim.runTicks(200);
+            assertTrue(requests.get() > 0, "the removed server was expected to keep campaigning (preVote=" + preVote + ")");
+            assertEquals(leader, sim.stableLeader(), "preVote=" + preVote);
+            assertEquals(term, sim.raft(leader).term(), "the removed server disrupted the leader (preVote=" + preVote + ")");
+            write(sim, leader, 3);
+        }
+    }
+
+    @Test
     void aConfigurationTakesEffectOnAppendAndIsRevertedWithATruncatedEntry() {
         Simulation sim = cluster(5, 1, o -> {
         });
