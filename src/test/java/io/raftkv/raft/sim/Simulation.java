@@ -146,28 +146,29 @@ public final class Simulation {
 
     // ---------------------------------------------------------------------------------------------------------------
 
-    private final SimOptions opt;
-    private final Random rnd;
-    private final List<String> ids;
-    private final List<SimNode> nodes = new ArrayList<>();
-    private final Map<String, SimNode> byId = new LinkedHashMap<>();
-    private final List<Message> network = new ArrayList<>();
-    private final SimSnapshots snapshots;
+    final SimOptions opt;
+    final Random rnd;
+    final List<String> ids;
+    final List<SimNode> nodes = new ArrayList<>();
+    final Map<String, SimNode> byId = new LinkedHashMap<>();
+    final List<Message> network = new ArrayList<>();
+    final SimSnapshots snapshots;
     final SimMembership membership;
+    private final SimChaos chaosDriver = new SimChaos(this);
     /** Messages held back, with the step at which they rejoin the network. */
-    private final List<Message> delayed = new ArrayList<>();
-    private final List<Long> delayedUntil = new ArrayList<>();
-    private final boolean[][] blocked;
+    final List<Message> delayed = new ArrayList<>();
+    final List<Long> delayedUntil = new ArrayList<>();
+    final boolean[][] blocked;
     final SafetyChecker checker;
     private final History history = new History();
     private final List<Client> clients = new ArrayList<>();
     private final ArrayDeque<String> traceBuffer = new ArrayDeque<>();
-    private final boolean tracing;
-    private long step;
+    final boolean tracing;
+    long step;
     private long clock;
     private long nextRequestId = 1;
     private int opCounter;
-    private boolean chaos;
+    boolean chaos;
 
     /** Called with each message just before it is stepped into its recipient (targeted tests count messages). */
     public Consumer<Message> onDeliver = m -> {
@@ -348,7 +349,7 @@ public final class Simulation {
         crash(byId.get(id));
     }
 
-    private void crash(SimNode n) {
+    void crash(SimNode n) {
         if (!n.up) {
             return;
         }
@@ -378,7 +379,7 @@ public final class Simulation {
         restart(byId.get(id), rnd.nextBoolean());
     }
 
-    private void restart(SimNode n, boolean keepDurableStateMachine) {
+    void restart(SimNode n, boolean keepDurableStateMachine) {
         if (n.up) {
             return;
         }
@@ -393,7 +394,7 @@ public final class Simulation {
     }
 
     /** Makes the state machine's current state durable (what a snapshot or an fsync'd store would do). */
-    private void flushStateMachine(SimNode n) {
+    void flushStateMachine(SimNode n) {
         n.kvDurable = new TreeMap<>(n.kv);
         n.appliedDurable = n.applied;
     }
@@ -406,7 +407,7 @@ public final class Simulation {
         afterInput(byId.get(id), true);
     }
 
-    private void afterInput(SimNode n, boolean mayBatch) {
+    void afterInput(SimNode n, boolean mayBatch) {
         checker.afterInput(n);
         if (mayBatch && opt.batchProbability > 0 && rnd.nextDouble() < opt.batchProbability) {
             n.dirty = true;
@@ -416,7 +417,7 @@ public final class Simulation {
     }
 
     /** Handles every Ready the node has, per the contract. With {@code crashAfterPersist}, crashes after the first save. */
-    private void handleReady(SimNode n, boolean crashAfterPersist) {
+    void handleReady(SimNode n, boolean crashAfterPersist) {
         Raft r = n.raft;
         while (r.hasReady()) {
             Ready rd = r.ready();
@@ -536,7 +537,7 @@ public final class Simulation {
     }
 
     /** Steps a message into its recipient, unless partitioned away, dropped by a test filter, or the node is down. */
-    private void deliver(Message m, boolean mayBatch) {
+    void deliver(Message m, boolean mayBatch) {
         SimNode to = byId.get(m.to());
         SimNode from = byId.get(m.from());
         if (to == null || from == null || blocked[from.idx][to.idx] || !to.up || dropIf.test(m)) {
@@ -561,7 +562,7 @@ public final class Simulation {
     }
 
     /** The sender's runtime learns how a snapshot transfer ended, as a real node's streaming thread reports it. */
-    private void reportSnapshot(Message m, boolean delivered) {
+    void reportSnapshot(Message m, boolean delivered) {
         SimNode from = byId.get(m.from());
         if (m.type() == MessageType.SNAPSHOT && from != null && from.up) {
             from.raft.reportSnapshot(m.to(), delivered);
@@ -664,7 +665,7 @@ public final class Simulation {
         return up.get(rnd.nextInt(up.size()));
     }
 
-    private void clientOp(boolean write) {
+    void clientOp(boolean write) {
         List<Client> idle = new ArrayList<>();
         for (Client c : clients) {
             if (c.op == null) {
@@ -688,7 +689,7 @@ public final class Simulation {
         afterInput(n, true);
     }
 
-    private void clientTimeouts() {
+    void clientTimeouts() {
         for (Client c : clients) {
             if (c.op != null && step - c.since > opt.opTimeout) {
                 for (SimNode n : nodes) {
@@ -703,141 +704,12 @@ public final class Simulation {
     // ---------------------------------------------------------------------------------------------------------------
     // Chaos
 
-    private enum Action {
-        DELIVER, TICK, WRITE, READ, PROCESS, DROP, DUPLICATE, DELAY, CRASH, RESTART, PARTITION, HEAL, FLUSH_SM, ISOLATE_LEADER, CRASH_LEADER,
-        SNAPSHOT, CONF_CHANGE
-    }
-
-    private final Action[] actions = Action.values();
-    private final int[] weights = new int[actions.length];
-
-    /** One random action. */
+    /** One random action (see {@link SimChaos}). */
     public void chaosStep() {
-        chaos = true;
-        step++;
-        releaseDelayed(false);
-        boolean anyDown = false;
-        boolean anyDirty = false;
-        boolean anyBlocked = false;
-        for (SimNode n : nodes) {
-            anyDown |= !n.up;
-            anyDirty |= n.up && n.dirty;
-        }
-        for (boolean[] row : blocked) {
-            for (boolean b : row) {
-                anyBlocked |= b;
-            }
-        }
-        boolean msgs = !network.isEmpty();
-        weights[Action.DELIVER.ordinal()] = msgs ? opt.wDeliver : 0;
-        weights[Action.TICK.ordinal()] = opt.wTick;
-        weights[Action.WRITE.ordinal()] = opt.wWrite;
-        weights[Action.READ.ordinal()] = opt.wRead;
-        weights[Action.PROCESS.ordinal()] = anyDirty ? opt.wProcess : 0;
-        weights[Action.DROP.ordinal()] = msgs ? opt.wDrop : 0;
-        weights[Action.DUPLICATE.ordinal()] = msgs ? opt.wDuplicate : 0;
-        weights[Action.DELAY.ordinal()] = msgs ? opt.wDelay : 0;
-        weights[Action.CRASH.ordinal()] = opt.wCrash;
-        weights[Action.RESTART.ordinal()] = anyDown ? opt.wRestart : 0;
-        weights[Action.PARTITION.ordinal()] = opt.wPartition;
-        weights[Action.HEAL.ordinal()] = anyBlocked ? opt.wHeal : 0;
-        weights[Action.FLUSH_SM.ordinal()] = opt.wFlushStateMachine;
-        String leader = leader();
-        weights[Action.ISOLATE_LEADER.ordinal()] = leader != null ? opt.wIsolateLeader : 0;
-        weights[Action.CRASH_LEADER.ordinal()] = leader != null ? opt.wCrashLeader : 0;
-        weights[Action.SNAPSHOT.ordinal()] = opt.wSnapshot;
-        weights[Action.CONF_CHANGE.ordinal()] = leader != null ? opt.wConfChange : 0;
-        int total = 0;
-        for (int w : weights) {
-            total += w;
-        }
-        int x = rnd.nextInt(total);
-        Action a = Action.TICK;
-        for (int i = 0; i < weights.length; i++) {
-            x -= weights[i];
-            if (x < 0) {
-                a = actions[i];
-                break;
-            }
-        }
-        switch (a) {
-            case DELIVER -> {
-                int i = rnd.nextDouble() < opt.reorderProbability ? rnd.nextInt(network.size()) : 0;
-                deliver(network.remove(i), true);
-            }
-            case TICK -> {
-                SimNode n = nodes.get(rnd.nextInt(nodes.size()));
-                if (n.up) {
-                    n.raft.tick();
-                    afterInput(n, true);
-                }
-            }
-            case WRITE -> clientOp(true);
-            case READ -> clientOp(false);
-            case PROCESS -> {
-                List<SimNode> dirty = nodes.stream().filter(n -> n.up && n.dirty).toList();
-                handleReady(dirty.get(rnd.nextInt(dirty.size())), false);
-            }
-            case DROP -> {
-                Message m = network.remove(rnd.nextInt(network.size()));
-                if (tracing) {
-                    trace("drop " + m);
-                }
-                reportSnapshot(m, false);
-            }
-            case DUPLICATE -> {
-                Message m = network.get(rnd.nextInt(network.size()));
-                network.add(m);
-                if (tracing) {
-                    trace("duplicate " + m);
-                }
-            }
-            case DELAY -> {
-                Message m = network.remove(rnd.nextInt(network.size()));
-                delayed.add(m);
-                delayedUntil.add(step + 20 + rnd.nextInt(3000));
-                if (tracing) {
-                    trace("delay " + m);
-                }
-            }
-            case CRASH -> {
-                SimNode n = nodes.get(rnd.nextInt(nodes.size()));
-                if (n.up) {
-                    if (n.dirty && rnd.nextBoolean()) {
-                        handleReady(n, true); // crash between persisting a Ready and sending its messages
-                    } else {
-                        crash(n);
-                    }
-                }
-            }
-            case RESTART -> {
-                List<SimNode> down = nodes.stream().filter(n -> !n.up).toList();
-                restart(down.get(rnd.nextInt(down.size())), rnd.nextBoolean());
-            }
-            case PARTITION -> randomPartition();
-            case HEAL -> heal();
-            case ISOLATE_LEADER -> {
-                heal();
-                isolate(leader);
-            }
-            case CRASH_LEADER -> crash(byId.get(leader));
-            case SNAPSHOT -> snapshots.take(nodes.get(rnd.nextInt(nodes.size())));
-            case CONF_CHANGE -> membership.randomChange();
-            case FLUSH_SM -> {
-                SimNode n = nodes.get(rnd.nextInt(nodes.size()));
-                if (n.up) {
-                    flushStateMachine(n);
-                }
-            }
-        }
-        clientTimeouts();
-        checker.afterStep();
-        if (step % 512 == 0) {
-            checker.fullCheck();
-        }
+        chaosDriver.step();
     }
 
-    private void releaseDelayed(boolean all) {
+    void releaseDelayed(boolean all) {
         for (int i = 0; i < delayed.size(); i++) {
             if (all || delayedUntil.get(i) <= step) {
                 Message m = delayed.remove(i);
@@ -847,40 +719,6 @@ public final class Simulation {
                 if (tracing) {
                     trace("release delayed " + m);
                 }
-            }
-        }
-    }
-
-    private void randomPartition() {
-        int n = nodes.size();
-        heal();
-        if (rnd.nextBoolean()) {
-            int groups = 2 + rnd.nextInt(n - 1);
-            int[] g = new int[n];
-            for (int i = 0; i < n; i++) {
-                g[i] = rnd.nextInt(groups);
-            }
-            for (int i = 0; i < n; i++) {
-                for (int j = 0; j < n; j++) {
-                    blocked[i][j] = g[i] != g[j];
-                }
-            }
-            if (tracing) {
-                trace("partition groups " + Arrays.toString(g));
-            }
-        } else {
-            int links = 1 + rnd.nextInt(n);
-            StringBuilder sb = new StringBuilder();
-            for (int k = 0; k < links; k++) {
-                int i = rnd.nextInt(n);
-                int j = rnd.nextInt(n);
-                if (i != j) {
-                    blocked[i][j] = true;
-                    sb.append(ids.get(i)).append("-x->").append(ids.get(j)).append(' ');
-                }
-            }
-            if (tracing) {
-                trace("asymmetric partition " + sb);
             }
         }
     }
