@@ -1,6 +1,7 @@
 package io.raftkv.node;
 
 import io.raftkv.events.EventLog;
+import io.raftkv.raft.ConfChange;
 import io.raftkv.raft.Entry;
 import io.raftkv.raft.EntryType;
 import io.raftkv.raft.HardState;
@@ -13,6 +14,7 @@ import io.raftkv.raft.Ready;
 import io.raftkv.raft.Role;
 import io.raftkv.raft.SnapshotMeta;
 import io.raftkv.raft.WritableLogStorage;
+import io.raftkv.raft.confchange.ConfChangeRefusedException;
 import io.raftkv.statemachine.ApplyResult;
 import io.raftkv.statemachine.StateMachine;
 import io.raftkv.transport.PeerTransport;
@@ -149,6 +151,32 @@ public final class RaftNode implements AutoCloseable {
         CompletableFuture<ApplyResult> future = new CompletableFuture<>();
         submit(future, () -> {
             Entry e = raft.propose(EntryType.COMMAND, command);
+            if (e == null) {
+                future.completeExceptionally(new NotLeaderException(raft.leader()));
+            } else {
+                pendingWrites.put(e.index(), new PendingWrite(e.term(), future));
+            }
+        });
+        return future.orTimeout(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Proposes a single-server membership change ({@link Raft#proposeConfChange}). The new configuration is in effect
+     * in the core as soon as this node appends the entry; the future completes once the entry is committed and applied
+     * here. Fails with {@link NotLeaderException}, {@link ConfChangeRefusedException} (a change is pending, the leader
+     * has not yet committed an entry of its term, a transfer is under way, or the change does not apply: see its
+     * reason), {@link ProposalLostException}, or a timeout (outcome unknown).
+     */
+    public CompletableFuture<ApplyResult> proposeConfChange(ConfChange change) {
+        CompletableFuture<ApplyResult> future = new CompletableFuture<>();
+        submit(future, () -> {
+            Entry e;
+            try {
+                e = raft.proposeConfChange(change);
+            } catch (ConfChangeRefusedException refused) {
+                future.completeExceptionally(refused);
+                return;
+            }
             if (e == null) {
                 future.completeExceptionally(new NotLeaderException(raft.leader()));
             } else {

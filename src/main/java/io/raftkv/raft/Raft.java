@@ -67,8 +67,7 @@ public final class Raft {
     private boolean appendPending;
     /** Leader only: the follower leadership is being handed to, or null. */
     private String leadTransferee;
-    /** Test hook for the mutation tests: lets a leader change membership before committing an entry of its term. */
-    private boolean skipOwnTermRule;
+    private boolean skipOwnTermRule; // mutation tests only: see disableOwnTermRuleForTesting
 
     // ReadIndex (dissertation 6.4).
     private final ReadIndexQueue reads = new ReadIndexQueue();
@@ -154,10 +153,7 @@ public final class Raft {
         return e;
     }
 
-    /**
-     * Disables the rule that a leader changes membership only after committing an entry of its own term, so that the
-     * mutation tests can show the rule is needed. Never call this outside tests.
-     */
+    /** Lifts the own-term rule of {@link #proposeConfChange}, for the mutation tests only: never call it elsewhere. */
     public void disableOwnTermRuleForTesting() {
         skipOwnTermRule = true;
     }
@@ -697,16 +693,6 @@ public final class Raft {
         }
     }
 
-    /** The configuration in effect on this node. */
-    public Configuration configuration() {
-        return tracker.config();
-    }
-
-    /** Leader: a CONFIG entry is not committed yet (no further change is accepted until it is). */
-    public boolean configChangePending() {
-        return log.configs.lastChangeIndex() > log.committed;
-    }
-
     // ---------------------------------------------------------------------------------------------------------------
     // Ready hand-off
 
@@ -796,6 +782,10 @@ public final class Raft {
     public long commitIndex() { return log.committed; }
     public long lastApplied() { return log.applied; }
     public long lastIndex() { return log.lastIndex(); }
+    /** The configuration in effect here: that of the last CONFIG entry in the log, else the snapshot's or bootstrap. */
+    public Configuration configuration() { return tracker.config(); }
+    /** A CONFIG entry in this node's log is not committed yet (a leader then accepts no further change). */
+    public boolean configChangePending() { return log.configs.lastChangeIndex() > log.committed; }
 
     public RaftStatus status() {
         Map<String, RaftStatus.PeerProgress> peerProgress = new LinkedHashMap<>();
