@@ -76,8 +76,9 @@ public class PeerSnapshotResource {
                     Map.of("expectedOffset", r.expectedOffset()))
                     .header(KvNodeSnapshots.EXPECTED_OFFSET_HEADER, Long.toString(r.expectedOffset())).build();
             case COMPLETE -> {
+                // The configuration as of the snapshot travels in the file's header, and on to the core.
                 node.receive(List.of(Message.builder(MessageType.SNAPSHOT, sender, self, msgTerm)
-                        .index(meta.index()).logTerm(meta.term()).build()));
+                        .index(meta.index()).logTerm(meta.term()).configuration(r.snapshot().configuration()).build()));
                 yield Response.ok(Map.of("index", meta.index(), "term", meta.term(), "bytes", size)).build();
             }
         };

@@ -1,6 +1,7 @@
 package io.raftkv.node;
 
 import io.raftkv.events.EventLog;
+import io.raftkv.raft.ConfChange;
 import io.raftkv.raft.Entry;
 import io.raftkv.raft.EntryType;
 import io.raftkv.raft.HardState;
@@ -15,6 +16,7 @@ import io.raftkv.raft.SnapshotMeta;
 import io.raftkv.raft.WritableLogStorage;
 import io.raftkv.storage.DiskFullException;
 import io.raftkv.storage.DiskSpace;
+import io.raftkv.raft.confchange.ConfChangeRefusedException;
 import io.raftkv.statemachine.ApplyResult;
 import io.raftkv.statemachine.StateMachine;
 import io.raftkv.transport.PeerTransport;
@@ -236,6 +238,32 @@ public final class RaftNode implements AutoCloseable {
         }
         return f.completeOnTimeout(null, timeout.toMillis(), TimeUnit.MILLISECONDS)
                 .whenComplete((l, e) -> leaderWaiters.remove(f));
+    }
+
+    /**
+     * Proposes a single-server membership change ({@link Raft#proposeConfChange}). The new configuration is in effect
+     * in the core as soon as this node appends the entry; the future completes once the entry is committed and applied
+     * here. Fails with {@link NotLeaderException}, {@link ConfChangeRefusedException} (a change is pending, the leader
+     * has not yet committed an entry of its term, a transfer is under way, or the change does not apply: see its
+     * reason), {@link ProposalLostException}, or a timeout (outcome unknown).
+     */
+    public CompletableFuture<ApplyResult> proposeConfChange(ConfChange change) {
+        CompletableFuture<ApplyResult> future = new CompletableFuture<>();
+        submit(future, () -> {
+            Entry e;
+            try {
+                e = raft.proposeConfChange(change);
+            } catch (ConfChangeRefusedException refused) {
+                future.completeExceptionally(refused);
+                return;
+            }
+            if (e == null) {
+                future.completeExceptionally(new NotLeaderException(raft.leader()));
+            } else {
+                pendingWrites.put(e.index(), new PendingWrite(e.term(), future));
+            }
+        });
+        return future.orTimeout(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -500,7 +528,11 @@ public final class RaftNode implements AutoCloseable {
     }
 
     private void startSnapshot(long applied, CompletableFuture<SnapshotMeta> future) {
-        SnapshotMeta at = new SnapshotMeta(applied, storage.term(applied));
+        SnapshotMeta at = raft.snapshotPoint(applied); // with the configuration as of applied, for the file's header
+        if (at == null) {
+            future.complete(snapshots.latest()); // a snapshot from the leader is being installed
+            return;
+        }
         // The new snapshot is at most the last one plus what was logged since (no entry adds more than its own size).
         long estimate = snapshots.latestSizeBytes() + logBytesSinceSnapshot;
         if (disk != null && !disk.hasRoomFor(estimate)) {
@@ -714,7 +746,7 @@ public final class RaftNode implements AutoCloseable {
         String target = null;
         long best = -1;
         for (var e : raft.status().peers().entrySet()) {
-            if (e.getValue().recentActive() && e.getValue().matchIndex() > best) {
+            if (raft.configuration().isVoter(e.getKey()) && e.getValue().recentActive() && e.getValue().matchIndex() > best) {
                 best = e.getValue().matchIndex();
                 target = e.getKey();
             }

@@ -14,16 +14,25 @@ import java.util.List;
  * short), for fast back-off.</li>
  * <li>HEARTBEAT: {@code commit}, {@code context} = the leader's latest ReadIndex round; HEARTBEAT_RESPONSE echoes
  * {@code context}.</li>
+ * <li>SNAPSHOT: {@code index}, {@code logTerm} = the snapshot's point; {@code configuration} = the configuration as of
+ * that point (the runtime carries it in the snapshot file's header; null on every other type).</li>
  * </ul>
  */
 public record Message(MessageType type, String from, String to, long term, long logTerm, long index,
-                      List<Entry> entries, long commit, boolean reject, long hintIndex, long hintTerm, long context) {
+                      List<Entry> entries, long commit, boolean reject, long hintIndex, long hintTerm, long context,
+                      Configuration configuration) {
 
     public Message {
         if (type == null || from == null || to == null) {
             throw new IllegalArgumentException("message type, from and to are required");
         }
         entries = entries == null ? List.of() : List.copyOf(entries);
+    }
+
+    /** A message without a configuration (every type but SNAPSHOT). */
+    public Message(MessageType type, String from, String to, long term, long logTerm, long index,
+                   List<Entry> entries, long commit, boolean reject, long hintIndex, long hintTerm, long context) {
+        this(type, from, to, term, logTerm, index, entries, commit, reject, hintIndex, hintTerm, context, null);
     }
 
     public static Builder builder(MessageType type, String from, String to, long term) {
@@ -40,6 +49,7 @@ public record Message(MessageType type, String from, String to, long term, long 
         b.hintIndex = hintIndex;
         b.hintTerm = hintTerm;
         b.context = context;
+        b.configuration = configuration;
         return b;
     }
 
@@ -63,6 +73,7 @@ public record Message(MessageType type, String from, String to, long term, long 
         private long hintIndex;
         private long hintTerm;
         private long context;
+        private Configuration configuration;
 
         private Builder(MessageType type, String from, String to, long term) {
             this.type = type;
@@ -78,9 +89,10 @@ public record Message(MessageType type, String from, String to, long term, long 
         public Builder reject(boolean v) { this.reject = v; return this; }
         public Builder hint(long idx, long t) { this.hintIndex = idx; this.hintTerm = t; return this; }
         public Builder context(long v) { this.context = v; return this; }
+        public Builder configuration(Configuration v) { this.configuration = v; return this; }
 
         public Message build() {
-            return new Message(type, from, to, term, logTerm, index, entries, commit, reject, hintIndex, hintTerm, context);
+            return new Message(type, from, to, term, logTerm, index, entries, commit, reject, hintIndex, hintTerm, context, configuration);
         }
     }
 }

@@ -11,8 +11,13 @@ import static io.raftkv.raft.MessageType.TIMEOUT_NOW;
 import static io.raftkv.raft.MessageType.VOTE;
 import static io.raftkv.raft.MessageType.VOTE_RESPONSE;
 
+import io.raftkv.raft.confchange.Changer;
+import io.raftkv.raft.confchange.ConfChangeRefusedException;
+import io.raftkv.raft.quorum.VoteResult;
+import io.raftkv.raft.tracker.Progress;
+import io.raftkv.raft.tracker.ProgressTracker;
+
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,7 +30,11 @@ import java.util.Objects;
  * <p>
  * Each role has its own step function ({@link #stepFollower}, {@link #stepCandidate}, {@link #stepLeader}); rules that
  * hold in every role (term comparison, voting) live in {@link #step(Message)}. Sections below: elections, log
- * replication, commit, ReadIndex, Ready hand-off.
+ * replication, commit, membership, ReadIndex, Ready hand-off.
+ * <p>
+ * Membership (dissertation chapter 4) changes one server at a time through CONFIG entries
+ * ({@link #proposeConfChange}). A configuration is in effect from the moment its entry is appended; the
+ * {@link ProgressTracker} answers every quorum question for the current one.
  */
 public final class Raft {
 
@@ -34,19 +43,15 @@ public final class Raft {
         void step(Message m);
     }
 
-    private enum VoteResult { PENDING, WON, LOST }
-
     /** Marks a RequestVote sent on a leader's TIMEOUT_NOW: voters let it through their CheckQuorum lease. */
     static final long TRANSFER_CAMPAIGN = 1;
 
     private final RaftConfig config;
     private final String id;
-    private final List<String> voters;
-    private final List<String> peers;
-    private final int quorum;
+    /** The log, with the newest snapshot this node holds (what it sends a follower behind its log's start). */
     private final RaftLog log;
-    /** The newest snapshot this node holds (taken or installed): what it sends a follower behind its log's start. */
-    private SnapshotMeta snapshot;
+    /** The current configuration, the votes of this election and, on the leader, the progress of every member. */
+    private final ProgressTracker tracker;
 
     // Persistent state (Raft paper figure 2), written through Ready.hardState before anything depends on it.
     private long term;
@@ -59,12 +64,10 @@ public final class Raft {
     private int electionElapsed;
     private int heartbeatElapsed;
     private int randomizedElectionTimeout;
-    private final Map<String, Boolean> votes = new LinkedHashMap<>();
-    /** Leader only: nextIndex/matchIndex per voter, this node included (its matchIndex = its persisted log). */
-    private final Map<String, Progress> progress = new LinkedHashMap<>();
     private boolean appendPending;
     /** Leader only: the follower leadership is being handed to, or null. */
     private String leadTransferee;
+    private boolean skipOwnTermRule; // mutation tests only: see disableOwnTermRuleForTesting
 
     // ReadIndex (dissertation 6.4).
     private final ReadIndexQueue reads = new ReadIndexQueue();
@@ -81,19 +84,14 @@ public final class Raft {
     /**
      * A node whose newest snapshot is {@code snapshot} ({@link SnapshotMeta#NONE} if none). The state machine must be
      * at least at the log's start ({@code config.applied() >= storage.firstIndex() - 1}), and the snapshot must cover
-     * the log's start, so that any follower the log cannot serve can be sent the snapshot.
+     * the log's start, so that any follower the log cannot serve can be sent the snapshot. The configuration is the
+     * snapshot's, then that of any CONFIG entry stored after it; {@code config.voters()} only if neither exists.
      */
     public Raft(RaftConfig config, LogStorage storage, SnapshotMeta snapshot) {
-        if (snapshot.index() < storage.firstIndex() - 1) {
-            throw new IllegalStateException("the log starts at " + storage.firstIndex() + " but the newest snapshot is " + snapshot);
-        }
-        this.snapshot = snapshot;
         this.config = config;
         this.id = config.id();
-        this.voters = config.voters();
-        this.peers = voters.stream().filter(v -> !v.equals(id)).toList();
-        this.quorum = voters.size() / 2 + 1;
-        this.log = new RaftLog(storage, config.applied());
+        this.log = new RaftLog(storage, config.applied(), snapshot, Configuration.ofVoters(config.voters()));
+        this.tracker = new ProgressTracker(id, log.configuration(), config.maxInflight());
         HardState hs = storage.hardState();
         if (hs.commit() > storage.lastIndex()) {
             throw new IllegalStateException("stored commit index " + hs.commit() + " is beyond the stored log (last " + storage.lastIndex() + ")");
@@ -123,6 +121,9 @@ public final class Raft {
      * node is not the leader.
      */
     public Entry propose(EntryType type, byte[] data) {
+        if (type == EntryType.CONFIG) {
+            throw new IllegalArgumentException("membership changes go through proposeConfChange");
+        }
         if (role != Role.LEADER || leadTransferee != null) {
             return null; // not the leader, or handing leadership over: the client retries at the next leader
         }
@@ -130,6 +131,31 @@ public final class Raft {
         log.append(List.of(e));
         appendPending = true;
         return e;
+    }
+
+    /**
+     * Appends a single-server membership change to the leader's log; it takes effect here at once (and on each
+     * follower as it appends the entry). Returns the entry, or null when this node is not the leader. Throws
+     * {@link ConfChangeRefusedException} when the change must wait (an earlier change is uncommitted; no entry of this
+     * leader's term is committed yet, so an earlier leader's change may be unknown to it; a leadership transfer is
+     * under way) or does not apply to the current configuration.
+     */
+    public Entry proposeConfChange(ConfChange change) {
+        if (role != Role.LEADER) {
+            return null;
+        }
+        Configuration next = Changer.admit(tracker.config(), change, log.configs.lastChangeIndex(), log.committed,
+                skipOwnTermRule || log.term(log.committed) == term, leadTransferee);
+        Entry e = new Entry(term, log.lastIndex() + 1, EntryType.CONFIG, new ConfigEntry(change, next).encode());
+        log.append(List.of(e));
+        appendPending = true;
+        configurationAppended();
+        return e;
+    }
+
+    /** Lifts the own-term rule of {@link #proposeConfChange}, for the mutation tests only: never call it elsewhere. */
+    public void disableOwnTermRuleForTesting() {
+        skipOwnTermRule = true;
     }
 
     /**
@@ -142,13 +168,17 @@ public final class Raft {
         } else if (log.term(log.committed) != term) {
             reads.awaitCommit(requestId); // the commit index is known once an entry of this term commits
         } else {
-            reads.start(requestId, log.committed, voters.size() == 1);
+            reads.start(requestId, log.committed, tracker.selfIsSoleVoter());
         }
     }
 
-    /** Handles a message from a peer. Messages from unknown senders, or to someone else, are dropped. */
+    /**
+     * Handles a message from another server. Messages to someone else are dropped. The sender's membership is not
+     * consulted (dissertation 4.1): a server may be a member in a configuration this node has not appended yet. What
+     * a sender may achieve is bounded by quorums, which only ever count the current configuration's voters.
+     */
     public void step(Message m) {
-        if (!id.equals(m.to()) || m.from().equals(id) || !voters.contains(m.from())) {
+        if (!id.equals(m.to()) || m.from().equals(id)) {
             return;
         }
         if (m.term() > term) {
@@ -177,6 +207,7 @@ public final class Raft {
             handleVoteRequest(m);
         } else {
             step.step(m);
+            configurationAppended(); // an append or a snapshot may have brought a new configuration, or truncated one
         }
     }
 
@@ -195,7 +226,7 @@ public final class Raft {
         role = Role.PRE_CANDIDATE;
         step = this::stepCandidate;
         leader = null;
-        votes.clear();
+        tracker.resetVotes();
         resetRandomizedElectionTimeout();
     }
 
@@ -212,13 +243,7 @@ public final class Raft {
         step = this::stepLeader;
         leader = id;
         long next = log.lastIndex() + 1;
-        for (String v : voters) {
-            progress.put(v, new Progress(next, config.maxInflight()));
-        }
-        Progress self = progress.get(id);
-        self.matchIndex = log.stableLastIndex();
-        self.becomeReplicate();
-        self.recentActive = true;
+        tracker.resetProgress(next, log.stableLastIndex());
         // A no-op of the new term lets the leader commit (and so learn the commit index) without waiting for a client.
         log.append(List.of(Entry.noop(term, next)));
         appendPending = true;
@@ -233,8 +258,8 @@ public final class Raft {
         electionElapsed = 0;
         heartbeatElapsed = 0;
         resetRandomizedElectionTimeout();
-        votes.clear();
-        progress.clear();
+        tracker.resetVotes();
+        tracker.clearProgress();
         appendPending = false;
         leadTransferee = null;
         reads.failAll();
@@ -263,7 +288,7 @@ public final class Raft {
             }
             case TIMEOUT_NOW -> {
                 // Our leader hands over: campaign at once, without PreVote (the leader vouches for our log).
-                if (m.from().equals(leader)) {
+                if (m.from().equals(leader) && promotable()) {
                     campaign(false, true);
                 }
             }
@@ -292,7 +317,7 @@ public final class Raft {
                 if (m.type() != expected) {
                     return;
                 }
-                switch (poll(m.from(), !m.reject())) {
+                switch (tracker.recordVote(m.from(), !m.reject())) {
                     case WON -> {
                         if (role == Role.PRE_CANDIDATE) {
                             campaign(false, false);
@@ -325,10 +350,21 @@ public final class Raft {
 
     private void tickElection() {
         electionElapsed++;
-        if (electionElapsed >= randomizedElectionTimeout) {
+        if (electionElapsed >= randomizedElectionTimeout && promotable()) {
             electionElapsed = 0;
             campaign(config.preVote(), false);
         }
+    }
+
+    /**
+     * Whether this node may campaign: it is a voter of its configuration (learners and joining servers never are),
+     * or its removal is not known to be committed. The latter matters when a leader that removes itself loses
+     * leadership before the removal commits: voters that lack the removal entry still need its vote, and it refuses
+     * them for their shorter logs, so it must be able to win (counting only the new voters) and commit the removal.
+     */
+    private boolean promotable() {
+        long change = log.configs.lastChangeIndex();
+        return tracker.selfIsVoter() || (change > log.committed && log.configs.at(change - 1).isVoter(id));
     }
 
     /** A leader was heard from within the election timeout (only meaningful with CheckQuorum). */
@@ -348,7 +384,7 @@ public final class Raft {
             type = VOTE;
             voteTerm = term;
         }
-        if (poll(id, true) == VoteResult.WON) {
+        if (tracker.recordVote(id, true) == VoteResult.WON) {
             // A single-node cluster.
             if (preVote) {
                 campaign(false, false);
@@ -359,30 +395,10 @@ public final class Raft {
         }
         long lastIndex = log.lastIndex();
         long lastTerm = log.lastTerm();
-        for (String peer : peers) {
-            send(Message.builder(type, id, peer, voteTerm).index(lastIndex).logTerm(lastTerm)
+        for (String voter : tracker.otherVoters()) {
+            send(Message.builder(type, id, voter, voteTerm).index(lastIndex).logTerm(lastTerm)
                     .context(transfer ? TRANSFER_CAMPAIGN : 0));
         }
-    }
-
-    private VoteResult poll(String voter, boolean granted) {
-        votes.putIfAbsent(voter, granted);
-        int yes = 0;
-        int no = 0;
-        for (boolean g : votes.values()) {
-            if (g) {
-                yes++;
-            } else {
-                no++;
-            }
-        }
-        if (yes >= quorum) {
-            return VoteResult.WON;
-        }
-        if (no > voters.size() - quorum) {
-            return VoteResult.LOST;
-        }
-        return VoteResult.PENDING;
     }
 
     private void handleVoteRequest(Message m) {
@@ -427,7 +443,9 @@ public final class Raft {
      * the next Ready asks the runtime to install it, before the answer goes out.
      */
     private void handleSnapshot(Message m) {
-        SnapshotMeta s = new SnapshotMeta(m.index(), m.logTerm());
+        // A sender that does not say (an older runtime) predates membership changes: the configuration stands.
+        Configuration c = m.configuration() != null ? m.configuration() : log.configuration();
+        SnapshotMeta s = new SnapshotMeta(m.index(), m.logTerm(), c);
         if (s.index() <= log.committed) {
             send(Message.builder(APPEND_RESPONSE, id, m.from(), term).index(log.committed));
             return;
@@ -436,7 +454,6 @@ public final class Raft {
             log.commitTo(s.index());
         } else {
             log.restore(s);
-            snapshot = s;
         }
         send(Message.builder(APPEND_RESPONSE, id, m.from(), term).index(s.index()));
     }
@@ -457,12 +474,12 @@ public final class Raft {
             electionElapsed = 0;
             leadTransferee = null; // a transfer gets one election timeout; then this leader serves again
             if (config.checkQuorum()) {
-                if (!quorumActive()) {
+                if (!tracker.quorumActive()) {
                     // Cut off from a majority: stop acting as leader (no client is served by a stale leader).
                     becomeFollower(term, null);
                     return;
                 }
-                progress.forEach((v, pr) -> pr.recentActive = v.equals(id));
+                tracker.resetRecentActive();
             }
         }
         if (heartbeatElapsed >= config.heartbeatTick()) {
@@ -471,22 +488,12 @@ public final class Raft {
         }
     }
 
-    private boolean quorumActive() {
-        int active = 0;
-        for (Map.Entry<String, Progress> e : progress.entrySet()) {
-            if (e.getKey().equals(id) || e.getValue().recentActive) {
-                active++;
-            }
-        }
-        return active >= quorum;
-    }
-
     private void handleAppendResponse(Message m) {
-        Progress pr = progress.get(m.from());
+        Progress pr = tracker.progress(m.from());
         if (pr == null) {
-            return;
+            return; // not a member (any more)
         }
-        pr.recentActive = true;
+        pr.setRecentActive(true);
         if (m.reject()) {
             long next = log.nextIndexFromHint(m.index(), m.hintIndex(), m.hintTerm());
             if (pr.maybeDecrTo(m.index(), next)) {
@@ -494,22 +501,16 @@ public final class Raft {
             }
             return;
         }
-        boolean advanced = pr.maybeUpdate(m.index());
-        if (pr.state() == Progress.State.PROBE && m.index() >= pr.matchIndex) {
-            pr.becomeReplicate(); // the probe found where our logs agree: start pipelining
-        } else if (pr.state() == Progress.State.SNAPSHOT && pr.matchIndex >= pr.pendingSnapshot) {
-            pr.becomeProbe(); // the snapshot is in: replicate from after it
-        }
-        if (advanced) {
+        if (pr.appendAccepted(m.index())) {
             // Followers learn a new commit index from the next AppendEntries or heartbeat (at most a heartbeat
             // interval later) rather than from an extra message per commit: on the write path, that message would
             // queue ahead of the next AppendEntries on each peer's connection.
             maybeCommit();
         }
-        while (sendAppend(m.from(), false)) {
+        while (role == Role.LEADER && sendAppend(m.from(), false)) {
             // fill the pipeline
         }
-        if (m.from().equals(leadTransferee) && pr.matchIndex == log.lastIndex()) {
+        if (m.from().equals(leadTransferee) && pr.matchIndex() == log.lastIndex()) {
             send(Message.builder(TIMEOUT_NOW, id, m.from(), term));
         }
     }
@@ -523,13 +524,13 @@ public final class Raft {
      * not taken over within an election timeout, this node resumes as leader.
      */
     public boolean transferLeadership(String target) {
-        if (role != Role.LEADER || target == null || target.equals(id) || !voters.contains(target)) {
+        if (role != Role.LEADER || target == null || target.equals(id) || !tracker.config().isVoter(target)) {
             return false;
         }
         leadTransferee = target;
         electionElapsed = 0;
-        Progress pr = progress.get(target);
-        if (pr.matchIndex == log.lastIndex()) {
+        Progress pr = tracker.progress(target);
+        if (pr.matchIndex() == log.lastIndex()) {
             send(Message.builder(TIMEOUT_NOW, id, target, term));
         } else {
             sendAppend(target, true);
@@ -543,58 +544,51 @@ public final class Raft {
     }
 
     private void handleHeartbeatResponse(Message m) {
-        Progress pr = progress.get(m.from());
+        Progress pr = tracker.progress(m.from());
         if (pr == null) {
             return;
         }
-        pr.recentActive = true;
-        if (pr.matchIndex < log.lastIndex()) {
-            if (pr.state() == Progress.State.REPLICATE && pr.inflight.isEmpty() == false
-                    && pr.matchIndex == pr.lastHeartbeatMatch && ++pr.stalledRounds >= 2) {
-                // Acknowledged nothing across heartbeat rounds: an append was lost. Find the match point again.
-                pr.becomeProbe();
-            } else if (pr.matchIndex != pr.lastHeartbeatMatch) {
-                pr.stalledRounds = 0;
-            }
-            pr.lastHeartbeatMatch = pr.matchIndex;
-            pr.probeSent = false;
+        pr.setRecentActive(true);
+        if (pr.matchIndex() < log.lastIndex()) {
+            pr.heartbeatWhileBehind(); // may detect a lost append and fall back to probing
             sendAppend(m.from(), pr.state() == Progress.State.PROBE);
         }
-        if (m.context() > pr.readAck) {
-            pr.readAck = m.context();
-            reads.confirm(context -> 1 + peers.stream().filter(p -> progress.get(p).readAck >= context).count(), quorum);
+        if (pr.ackRead(m.context())) {
+            reads.confirm(tracker::readQuorumAcked);
         }
     }
 
     /** Sends the next AppendEntries to {@code to} if flow control allows; returns whether one was sent. */
     private boolean sendAppend(String to, boolean sendIfEmpty) {
-        Progress pr = progress.get(to);
+        Progress pr = tracker.progress(to);
         if (pr == null || pr.isPaused()) {
             return false;
         }
-        long prevIndex = pr.nextIndex - 1;
+        long prevIndex = pr.nextIndex() - 1;
         long prevTerm = log.term(prevIndex);
         if (prevTerm < 0) {
             return sendSnapshot(to, pr); // the entries it needs are compacted away
         }
-        List<Entry> entries = log.entriesFrom(pr.nextIndex, config.maxMsgBytes());
+        List<Entry> entries = log.entriesFrom(pr.nextIndex(), config.maxMsgBytes());
         if (entries.isEmpty() && !sendIfEmpty) {
             return false;
         }
         send(Message.builder(APPEND, id, to, term).index(prevIndex).logTerm(prevTerm).entries(entries).commit(log.committed));
         if (!entries.isEmpty()) {
             pr.sentEntries(entries.get(entries.size() - 1).index());
-        } else if (pr.state() == Progress.State.PROBE) {
-            pr.probeSent = true;
+        } else {
+            pr.sentEmptyProbe();
         }
         return true;
     }
 
     private boolean sendSnapshot(String to, Progress pr) {
+        SnapshotMeta snapshot = log.snapshot();
         if (snapshot.index() < log.firstIndex() - 1 || snapshot.isNone()) {
             throw new IllegalStateException("the log starts at " + log.firstIndex() + " but the newest snapshot is " + snapshot);
         }
-        send(Message.builder(SNAPSHOT, id, to, term).index(snapshot.index()).logTerm(snapshot.term()).commit(log.committed));
+        send(Message.builder(SNAPSHOT, id, to, term).index(snapshot.index()).logTerm(snapshot.term()).commit(log.committed)
+                .configuration(snapshot.configuration()));
         pr.becomeSnapshot(snapshot.index());
         return true;
     }
@@ -605,7 +599,7 @@ public final class Raft {
      * probed again after the next heartbeat round; a failed one is sent a snapshot again if it still needs one.
      */
     public void reportSnapshot(String to, boolean delivered) {
-        Progress pr = role == Role.LEADER ? progress.get(to) : null;
+        Progress pr = role == Role.LEADER ? tracker.progress(to) : null;
         if (pr == null || pr.state() != Progress.State.SNAPSHOT) {
             return;
         }
@@ -614,43 +608,43 @@ public final class Raft {
         } else {
             pr.snapshotFailed();
         }
-        pr.probeSent = true; // wait for the next heartbeat response before probing
+        pr.waitForHeartbeat();
+    }
+
+    /**
+     * The point to snapshot the state machine at once it has applied {@code index}: its term and the configuration in
+     * effect there, for the snapshot to record ({@code index} between the newest snapshot's and lastApplied). Null
+     * while a snapshot from the leader awaits its install (no snapshot may be taken then).
+     */
+    public SnapshotMeta snapshotPoint(long index) {
+        return log.snapshotPoint(index);
     }
 
     /**
      * The runtime has taken a snapshot of the state machine at {@code s} (an applied index). It may now compact the
      * log up to {@code s.index()}; followers behind the log's start are sent this snapshot. Returns false (and the
-     * runtime must not compact for it) while a snapshot received from the leader awaits its install.
+     * runtime must not compact for it) while a snapshot received from the leader awaits its install. The snapshot's
+     * configuration, if not given, is filled in from the log's.
      */
     public boolean snapshotTaken(SnapshotMeta s) {
-        if (log.snapshotPending()) {
-            return false; // a snapshot from the leader replaces this log: do not compact on the old one's account
-        }
-        if (s.index() > log.applied || log.term(s.index()) != s.term()) {
-            throw new IllegalArgumentException("snapshot " + s + " is not an applied point of this log (applied "
-                    + log.applied + ", term there " + log.term(s.index()) + ")");
-        }
-        if (s.index() > snapshot.index()) {
-            snapshot = s;
-        }
-        return true;
+        return log.snapshotTaken(s);
     }
 
-    /** The newest snapshot this node holds. */
+    /** The newest snapshot this node holds (taken or installed), with its configuration. */
     public SnapshotMeta snapshot() {
-        return snapshot;
+        return log.snapshot();
     }
 
     private void broadcastAppend(boolean sendIfEmpty) {
-        for (String peer : peers) {
+        for (String peer : tracker.peers()) {
             sendAppend(peer, sendIfEmpty);
         }
     }
 
     private void broadcastHeartbeat(long context) {
-        for (String peer : peers) {
-            Progress pr = progress.get(peer);
-            long commit = Math.min(pr.matchIndex, log.committed);
+        for (String peer : tracker.peers()) {
+            Progress pr = tracker.progress(peer);
+            long commit = Math.min(pr.matchIndex(), log.committed);
             send(Message.builder(HEARTBEAT, id, peer, term).commit(commit).context(context));
         }
     }
@@ -659,23 +653,44 @@ public final class Raft {
     // Commit
 
     /**
-     * Advances commitIndex to the highest index stored on a quorum, but only if that entry is of the current term
-     * (paper 5.4.2): older entries are committed indirectly.
+     * Advances commitIndex to the highest index stored on a quorum of the current configuration's voters, but only if
+     * that entry is of the current term (paper 5.4.2): older entries are committed indirectly. A leader that has
+     * removed itself steps down once that removal is committed (dissertation 4.2.2).
      */
     private boolean maybeCommit() {
-        long[] matches = new long[voters.size()];
-        int i = 0;
-        for (String v : voters) {
-            matches[i++] = progress.get(v).matchIndex;
-        }
-        Arrays.sort(matches);
-        long quorumMatch = matches[matches.length - quorum];
+        long quorumMatch = tracker.committedIndex();
         if (quorumMatch > log.committed && log.term(quorumMatch) == term) {
             log.commitTo(quorumMatch);
-            reads.releaseAwaitingCommit(log.committed, voters.size() == 1);
+            reads.releaseAwaitingCommit(log.committed, tracker.selfIsSoleVoter());
+            if (!tracker.selfIsVoter() && log.configs.lastChangeIndex() <= log.committed) {
+                becomeFollower(term, null);
+            }
             return true;
         }
         return false;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Membership
+
+    /**
+     * Entries were appended or a snapshot restored: if that changed the configuration (a CONFIG entry appended, or
+     * truncated away), switch to it now. A leader starts replicating to new members, stops with removed ones, and
+     * may commit at once when the voters shrink.
+     */
+    private void configurationAppended() {
+        Configuration c = log.configuration();
+        if (c.equals(tracker.config())) {
+            return;
+        }
+        tracker.setConfig(c);
+        if (role == Role.LEADER) {
+            tracker.trackNewMembers(log.lastIndex() + 1);
+            if (leadTransferee != null && !c.isVoter(leadTransferee)) {
+                leadTransferee = null;
+            }
+            maybeCommit();
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -746,7 +761,7 @@ public final class Raft {
         if (!rd.entries().isEmpty()) {
             Entry last = rd.entries().get(rd.entries().size() - 1);
             log.stableTo(last.index(), last.term());
-            Progress self = progress.get(id);
+            Progress self = tracker.progress(id);
             if (role == Role.LEADER && self != null && self.maybeUpdate(log.stableLastIndex())) {
                 maybeCommit();
             }
@@ -759,47 +774,28 @@ public final class Raft {
     // ---------------------------------------------------------------------------------------------------------------
     // Introspection
 
-    public String id() {
-        return id;
-    }
-
-    public Role role() {
-        return role;
-    }
-
-    public long term() {
-        return term;
-    }
-
-    public String leader() {
-        return leader;
-    }
-
-    public String votedFor() {
-        return votedFor;
-    }
-
-    public long commitIndex() {
-        return log.committed;
-    }
-
-    public long lastApplied() {
-        return log.applied;
-    }
-
-    public long lastIndex() {
-        return log.lastIndex();
-    }
+    public String id() { return id; }
+    public Role role() { return role; }
+    public long term() { return term; }
+    public String leader() { return leader; }
+    public String votedFor() { return votedFor; }
+    public long commitIndex() { return log.committed; }
+    public long lastApplied() { return log.applied; }
+    public long lastIndex() { return log.lastIndex(); }
+    /** The configuration in effect here: that of the last CONFIG entry in the log, else the snapshot's or bootstrap. */
+    public Configuration configuration() { return tracker.config(); }
+    /** A CONFIG entry in this node's log is not committed yet (a leader then accepts no further change). */
+    public boolean configChangePending() { return log.configs.lastChangeIndex() > log.committed; }
 
     public RaftStatus status() {
         Map<String, RaftStatus.PeerProgress> peerProgress = new LinkedHashMap<>();
         if (role == Role.LEADER) {
-            for (String peer : peers) {
-                Progress pr = progress.get(peer);
-                peerProgress.put(peer, new RaftStatus.PeerProgress(pr.matchIndex, pr.nextIndex, pr.state().name(), pr.recentActive));
+            for (String peer : tracker.peers()) {
+                Progress pr = tracker.progress(peer);
+                peerProgress.put(peer, new RaftStatus.PeerProgress(pr.matchIndex(), pr.nextIndex(), pr.state().name(), pr.recentActive()));
             }
         }
         return new RaftStatus(id, role, term, votedFor, leader, log.committed, log.applied, log.firstIndex(),
-                log.lastIndex(), log.lastTerm(), peerProgress);
+                log.lastIndex(), log.lastTerm(), peerProgress, tracker.config(), role == Role.LEADER && configChangePending());
     }
 }

@@ -7,7 +7,9 @@ import java.util.Random;
  * Parameters of one node's consensus core. Time is counted in ticks; the runtime decides how long a tick is.
  *
  * @param id             this node's id
- * @param voters         every voting member, this node included
+ * @param voters         the bootstrap configuration's voters: the configuration in effect until the log or a snapshot
+ *                       says otherwise (a node that has a snapshot or a CONFIG entry ignores it). Empty for a node
+ *                       that joins a running cluster: it waits, without campaigning, to be sent the log or a snapshot
  * @param electionTick   a follower that hears from no leader for a randomized [electionTick, 2*electionTick) ticks
  *                       starts an election; a CheckQuorum leader steps down after electionTick ticks without a quorum
  * @param heartbeatTick  the leader sends heartbeats every heartbeatTick ticks
@@ -29,9 +31,6 @@ public record RaftConfig(String id, List<String> voters, int electionTick, int h
             throw new IllegalArgumentException("node id is required");
         }
         voters = List.copyOf(voters);
-        if (!voters.contains(id)) {
-            throw new IllegalArgumentException("voters " + voters + " do not include this node " + id);
-        }
         if (voters.stream().distinct().count() != voters.size()) {
             throw new IllegalArgumentException("duplicate voter ids in " + voters);
         }

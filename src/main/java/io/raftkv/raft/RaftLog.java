@@ -1,5 +1,7 @@
 package io.raftkv.raft;
 
+import io.raftkv.raft.confchange.ConfigurationLog;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -10,6 +12,9 @@ import java.util.List;
  * <p>
  * A snapshot received from the leader ({@link #restore}) replaces the whole log until the runtime has installed it:
  * meanwhile the log is empty after the snapshot's index, whatever storage still holds.
+ * <p>
+ * The log also knows which configuration is in effect ({@link ConfigurationLog}): every append, truncation and
+ * snapshot passes through here, and a CONFIG entry takes effect the moment it is appended.
  */
 final class RaftLog {
 
@@ -25,8 +30,19 @@ final class RaftLog {
     /** A snapshot to install (received from the leader), until the runtime confirms it; null when none. */
     private SnapshotMeta pendingSnapshot;
     private boolean snapshotHandedOut;
+    /** The configuration at each point after the snapshot (or from the bootstrap one), the uncommitted tail included. */
+    final ConfigurationLog configs;
+    /** The newest snapshot this node holds (taken or installed), with its configuration. */
+    private SnapshotMeta snapshot;
 
-    RaftLog(LogStorage storage, long applied) {
+    /**
+     * The log of {@code storage}. Its configuration is the snapshot's (if recorded), or else {@code bootstrap}, then
+     * that of every CONFIG entry stored after it: how a restarted node recovers the configuration it had.
+     */
+    RaftLog(LogStorage storage, long applied, SnapshotMeta snapshot, Configuration bootstrap) {
+        if (snapshot.index() < storage.firstIndex() - 1) {
+            throw new IllegalStateException("the log starts at " + storage.firstIndex() + " but the newest snapshot is " + snapshot);
+        }
         this.storage = storage;
         this.unstableOffset = storage.lastIndex() + 1;
         this.handedOutTo = unstableOffset;
@@ -40,6 +56,24 @@ final class RaftLog {
         if (applied < storage.firstIndex() - 1) {
             throw new IllegalStateException("state machine applied " + applied + " but the log starts at " + storage.firstIndex());
         }
+        long from;
+        if (snapshot.configuration() != null) {
+            configs = new ConfigurationLog(snapshot.index(), snapshot.configuration());
+            from = Math.max(snapshot.index() + 1, storage.firstIndex());
+        } else {
+            configs = new ConfigurationLog(0, bootstrap);
+            from = storage.firstIndex();
+        }
+        while (from <= storage.lastIndex()) {
+            List<Entry> chunk = storage.entries(from, storage.lastIndex() + 1, 4 << 20);
+            configs.appended(chunk.stream().filter(e -> e.type() == EntryType.CONFIG).toList());
+            from += chunk.size();
+        }
+        this.snapshot = snapshot.isNone() ? snapshot : snapshot.withConfiguration(configs.at(snapshot.index()));
+    }
+
+    Configuration configuration() {
+        return configs.current();
     }
 
     long firstIndex() {
@@ -179,6 +213,7 @@ final class RaftLog {
             unstable = kept;
         }
         handedOutTo = Math.min(handedOutTo, after);
+        configs.appended(entries);
     }
 
     /** Entries from {@code lo} to the end, bounded by {@code maxBytes} (at least one if any). */
@@ -285,6 +320,44 @@ final class RaftLog {
         unstableOffset = s.index() + 1;
         handedOutTo = unstableOffset;
         committed = s.index();
+        configs.reset(s.index(), s.configuration());
+        snapshot = s;
+    }
+
+    SnapshotMeta snapshot() {
+        return snapshot;
+    }
+
+    /** The snapshot point at applied index {@code index}, with its term and configuration; null while installing one. */
+    SnapshotMeta snapshotPoint(long index) {
+        if (snapshotPending()) {
+            return null;
+        }
+        if (index < snapshot.index() || index > applied || term(index) < 0) {
+            throw new IllegalArgumentException("no snapshot point at " + index + " (snapshot " + snapshot + ", applied " + applied + ")");
+        }
+        return new SnapshotMeta(index, term(index), configs.at(index));
+    }
+
+    /** The runtime took snapshot {@code s}: it becomes the newest one, and the configuration history before it goes. */
+    boolean snapshotTaken(SnapshotMeta s) {
+        if (snapshotPending()) {
+            return false; // a snapshot from the leader replaces this log: do not compact on the old one's account
+        }
+        if (s.index() > applied || term(s.index()) != s.term()) {
+            throw new IllegalArgumentException("snapshot " + s + " is not an applied point of this log (applied "
+                    + applied + ", term there " + term(s.index()) + ")");
+        }
+        if (s.index() <= snapshot.index()) {
+            return true; // older than the one held: nothing changes
+        }
+        Configuration c = configs.at(s.index());
+        if (s.configuration() != null && !s.configuration().equals(c)) {
+            throw new IllegalArgumentException("snapshot " + s + " records configuration " + s.configuration() + " but the log has " + c);
+        }
+        snapshot = s.withConfiguration(c);
+        configs.compact(s.index());
+        return true;
     }
 
     /** The snapshot the runtime must install, if it has not been handed out yet. */

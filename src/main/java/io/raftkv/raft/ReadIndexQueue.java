@@ -3,7 +3,7 @@ package io.raftkv.raft;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.ToLongFunction;
+import java.util.function.LongPredicate;
 
 /**
  * The leader's ReadIndex bookkeeping (dissertation 6.4): reads wait for a heartbeat round that a quorum answers, and
@@ -68,11 +68,11 @@ final class ReadIndexQueue {
         waiting.forEach(id -> start(id, commitIndex, singleVoter));
     }
 
-    /** Confirms reads whose round a quorum has answered; {@code acks} counts the voters (leader included) at a context. */
-    void confirm(ToLongFunction<Long> acksAtContext, int quorum) {
+    /** Confirms reads whose round a quorum of voters has answered ({@code quorumAcked} tells, per context). */
+    void confirm(LongPredicate quorumAcked) {
         while (!pending.isEmpty()) {
             PendingRead r = pending.peekFirst();
-            if (acksAtContext.applyAsLong(r.context()) < quorum) {
+            if (!quorumAcked.test(r.context())) {
                 return;
             }
             pending.pollFirst();

@@ -14,6 +14,12 @@ import java.util.List;
  * <li>call {@link Raft#advance(Ready)}.</li>
  * </ol>
  * {@link #softState()} is not persisted; it is non-null when the role or the known leader changed.
+ * <p>
+ * {@link EntryType#CONFIG} entries ({@link ConfigEntry}) may appear in {@link #entries()} and
+ * {@link #committedEntries()}. Their configuration is already in effect in the core ({@link Raft#configuration()})
+ * from the moment they are appended; the state machine applies them as no-ops. The runtime decodes them for the
+ * change's context (a new member's address), which is carried only in the entry: the {@link Configuration} a snapshot
+ * records holds ids only, so a runtime that needs addresses after compaction must keep them itself.
  */
 public record Ready(SoftState softState, HardState hardState, SnapshotMeta snapshot, List<Entry> entries, List<Message> messages,
                     List<Entry> committedEntries, List<ReadState> readStates) {

@@ -47,7 +47,11 @@ public final class KvNodeSnapshots implements NodeSnapshots {
     /** How a received chunk was taken. */
     public enum Received { MORE, COMPLETE, OUT_OF_ORDER }
 
-    public record ChunkResult(Received status, long expectedOffset) {
+    /** How a chunk was taken; {@code snapshot} (COMPLETE only) is the received snapshot with its configuration. */
+    public record ChunkResult(Received status, long expectedOffset, SnapshotMeta snapshot) {
+        public ChunkResult(Received status, long expectedOffset) {
+            this(status, expectedOffset, null);
+        }
     }
 
     private final KvStateMachine stateMachine;
@@ -84,7 +88,8 @@ public final class KvNodeSnapshots implements NodeSnapshots {
 
     @Override
     public SnapshotMeta latest() {
-        return store.latest().map(SnapshotInfo::meta).orElse(SnapshotMeta.NONE);
+        // The configuration is in the header only (the file name gives the point): restarts need it.
+        return store.latest().map(info -> store.readHeader(info).metaWithConfiguration()).orElse(SnapshotMeta.NONE);
     }
 
     @Override
@@ -94,7 +99,8 @@ public final class KvNodeSnapshots implements NodeSnapshots {
 
     @Override
     public CompletableFuture<SnapshotMeta> start(SnapshotMeta at) {
-        SnapshotTask task = KvSnapshotter.start(stateMachine, store, at, new byte[0]);
+        byte[] configuration = at.configuration() == null ? new byte[0] : at.configuration().encode();
+        SnapshotTask task = KvSnapshotter.start(stateMachine, store, at, configuration);
         current = task;
         return task.result().thenApply(SnapshotInfo::meta);
     }
@@ -205,14 +211,15 @@ public final class KvNodeSnapshots implements NodeSnapshots {
         if (r.receivedBytes() < totalBytes) {
             return new ChunkResult(Received.MORE, r.receivedBytes());
         }
+        SnapshotInfo info;
         try {
-            r.finish();
+            info = r.finish();
         } catch (RuntimeException e) {
             r.abort();
             throw e;
         }
         received.incrementAndGet();
-        return new ChunkResult(Received.COMPLETE, totalBytes);
+        return new ChunkResult(Received.COMPLETE, totalBytes, store.readHeader(info).metaWithConfiguration());
     }
 
     @Override

@@ -150,7 +150,7 @@ public final class SnapshotFileReader implements KvStateMachine.InstallSource, A
             throw corrupt(0, "not a raftkv snapshot (magic " + Integer.toHexString(magic) + ")");
         }
         int version = readByte("format version");
-        if (version != SnapshotFormat.VERSION && version != SnapshotFormat.VERSION_WITHOUT_SESSIONS) {
+        if (version < SnapshotFormat.OLDEST_READABLE_VERSION || version > SnapshotFormat.VERSION) {
             throw corrupt(4, "unsupported format version " + version);
         }
         long index = readLong("index");
@@ -162,14 +162,14 @@ public final class SnapshotFileReader implements KvStateMachine.InstallSource, A
             throw corrupt(13, "term " + term + " (must be at least 1)");
         }
         byte[] configuration = readBytes("configuration");
-        byte[] sessions = version == SnapshotFormat.VERSION_WITHOUT_SESSIONS ? new byte[0] : readBytes("sessions");
+        byte[] sessions = version < SnapshotFormat.VERSION_WITH_SESSIONS ? new byte[0] : readBytes("sessions");
         long at = offset();
         long keyCount = readLong("key count");
         // every record takes at least 4 bytes: no count can exceed what the file could hold
         if (keyCount < 0 || keyCount > (size - offset()) / 4) {
             throw corrupt(at, "key count " + keyCount + " impossible in a file of " + size + " bytes");
         }
-        return new SnapshotHeader(new SnapshotMeta(index, term), configuration, sessions, keyCount, offset());
+        return new SnapshotHeader(new SnapshotMeta(index, term), configuration, sessions, keyCount, offset(), version);
     }
 
     private void readTrailer() throws IOException {

@@ -7,16 +7,21 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The snapshot file format (version 2; version 1 files, without the sessions field, are still read). Streamable: written and read front to back, no random access. Integers are
+ * The snapshot file format (version 3). Streamable: written and read front to back, no random access. Integers are
  * big-endian fixed width ("u8" = 8 bytes) or unsigned LEB128 varints ("varint"), strings are length-prefixed UTF-8.
  * <pre>
  *   header   4 bytes  magic "RKVS"
- *            1 byte   format version (2)
+ *            1 byte   format version (3; versions 1 and 2 are still read)
  *            u8       index of the last log entry the snapshot covers (lastIncludedIndex, at least 1)
  *            u8       term of that entry (lastIncludedTerm, at least 1)
- *            varint   configuration length, then that many bytes: the cluster configuration, opaque here
- *            varint   sessions length, then that many bytes: the client sessions (ClientSessions.encodeAll;
- *                     version 2 only)
+ *            varint   configuration length, then that many bytes: the cluster configuration as of the index.
+ *                     Opaque to this package; a node writes {@link io.raftkv.raft.Configuration#encode()} there (u8
+ *                     encoding version 1, u32 voter count, each voter as u16 length + UTF-8, u32 learner count, each
+ *                     learner likewise), or nothing when unknown. Version 1 files predate membership changes: their
+ *                     bytes say nothing ({@link SnapshotHeader#raftConfiguration()} is null)
+ *            varint   sessions length, then that many bytes: the client sessions as of the index
+ *                     (io.raftkv.statemachine.ClientSessions#encodeAll). Versions 1 and 2 have no such field: no
+ *                     sessions
  *            u8       key count
  *   records  key count times, in strictly increasing key order ({@link String#compareTo}):
  *            varint   key length, then the key in UTF-8
@@ -33,9 +38,13 @@ public final class SnapshotFormat {
 
     public static final int MAGIC = 0x524B5653; // "RKVS"
     public static final int END_MAGIC = 0x524B5645; // "RKVE"
-    public static final int VERSION = 2;
-    /** The oldest version still read: without the sessions field. */
-    public static final int VERSION_WITHOUT_SESSIONS = 1;
+    public static final int VERSION = 3;
+    /** The oldest version still read (see the class comment for what each version adds). */
+    public static final int OLDEST_READABLE_VERSION = 1;
+    /** From this version on the configuration bytes hold the Raft configuration. */
+    public static final int VERSION_WITH_CONFIGURATION = 2;
+    /** From this version on the header holds the client sessions. */
+    public static final int VERSION_WITH_SESSIONS = 3;
     /** Header size without the configuration bytes and their length. */
     static final int HEADER_FIXED = 4 + 1 + 8 + 8 + 8;
     static final int TRAILER = 4 + 8 + 4;

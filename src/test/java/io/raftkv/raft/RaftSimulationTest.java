@@ -86,6 +86,9 @@ class RaftSimulationTest {
         AtomicLong snapshotsTaken = new AtomicLong();
         AtomicLong snapshotsInstalled = new AtomicLong();
         AtomicLong installCrashes = new AtomicLong();
+        AtomicLong confProposed = new AtomicLong();
+        AtomicLong confRefused = new AtomicLong();
+        AtomicLong confCommitted = new AtomicLong();
         long t0 = System.nanoTime();
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
@@ -102,6 +105,9 @@ class RaftSimulationTest {
                         snapshotsTaken.addAndGet(st.snapshotsTaken());
                         snapshotsInstalled.addAndGet(st.snapshotsInstalled());
                         installCrashes.addAndGet(st.installCrashes());
+                        confProposed.addAndGet(st.confChangesProposed());
+                        confRefused.addAndGet(st.confChangesRefused());
+                        confCommitted.addAndGet(st.confChangesCommitted());
                     } catch (SimRunner.SimFailure f) {
                         failures.put(s, f);
                     }
@@ -116,9 +122,10 @@ class RaftSimulationTest {
         long ms = (System.nanoTime() - t0) / 1_000_000;
         System.out.printf("raft simulation, %d nodes: %d seeds x %d steps in %d ms on %d threads; %d failed; "
                         + "%d entries committed, %d leaders elected, %d client ops checked, liveness needed at most %d ticks; "
-                        + "%d snapshots taken, %d installed from a leader (%d crashes mid-install)%n",
+                        + "%d snapshots taken, %d installed from a leader (%d crashes mid-install); "
+                        + "%d membership changes proposed, %d refused, %d committed%n",
                 nodes, seeds, STEPS, ms, threads, failures.size(), committed.get(), leaders.get(), ops.get(), maxStabilize.get(),
-                snapshotsTaken.get(), snapshotsInstalled.get(), installCrashes.get());
+                snapshotsTaken.get(), snapshotsInstalled.get(), installCrashes.get(), confProposed.get(), confRefused.get(), confCommitted.get());
         if (!failures.isEmpty()) {
             long first = failures.keySet().iterator().next();
             StringBuilder sb = new StringBuilder();
@@ -133,6 +140,9 @@ class RaftSimulationTest {
             // Half the seeds snapshot and compact: enough runs must actually send and install snapshots.
             assertTrue(snapshotsInstalled.get() >= seeds / 20, "only " + snapshotsInstalled.get() + " snapshot installs in " + seeds + " seeds");
             assertTrue(installCrashes.get() > 0, "no crash in the middle of a snapshot install in " + seeds + " seeds");
+            // About half the seeds change membership: changes must actually commit, and some be refused.
+            assertTrue(confCommitted.get() >= seeds, "only " + confCommitted.get() + " membership changes committed in " + seeds + " seeds");
+            assertTrue(confRefused.get() > 0, "no membership change refused in " + seeds + " seeds");
         }
     }
 

@@ -103,4 +103,29 @@ class SimulationMutationTest {
         assertTrue(f.getMessage().contains("snapshot safety") || f.getMessage().contains("diverged")
                 || f.getMessage().contains("linearizab"), f.getMessage());
     }
+
+    @Test
+    void membershipChangesBeforeANewLeaderCommitsAreCaught() {
+        // Leaders that change membership before committing an entry of their term: two changes from different
+        // leaders can add up to a two-server change, and the newest leader's majority can miss the committed one's.
+        // Four voters, as in the note: an even count leaves the two configurations' majorities room to miss.
+        Consumer<SimOptions> busyMembership = o -> {
+            o.wConfChange = 30;
+            o.spareNodes = 6;
+            o.checkQuorum = true;
+            o.wCrashLeader = 6;
+            o.wIsolateLeader = 6;
+        };
+        SimRunner.SimFailure f = firstFailure(1000, 4, "", o -> {
+            busyMembership.accept(o);
+            o.mutation = Mutation.CONF_CHANGE_BEFORE_TERM_COMMIT;
+        });
+        assertNotNull(f, "membership changes made before the own-term commit went unnoticed");
+        // The same seed with the rule in place is safe: it was the mutation that broke it.
+        SimOptions same = SimOptions.random(f.seed, 4);
+        busyMembership.accept(same);
+        SimRunner.run(same, STEPS);
+        assertTrue(f.getMessage().contains("membership safety") || f.getMessage().contains("commit safety")
+                || f.getMessage().contains("leader completeness"), f.getMessage());
+    }
 }

@@ -1,11 +1,14 @@
 package io.raftkv.snapshot;
 
+import io.raftkv.raft.Configuration;
 import io.raftkv.raft.SnapshotMeta;
 import io.raftkv.statemachine.KvEntry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.zip.CRC32C;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,6 +18,7 @@ import static io.raftkv.snapshot.SnapshotTestSupport.b;
 import static io.raftkv.snapshot.SnapshotTestSupport.read;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -52,6 +56,43 @@ class SnapshotFileTest {
         assertEquals(5, h.keyCount());
         assertEquals(info.sizeBytes(), Files.exists(info.file()) ? info.file().toFile().length() : -1);
         assertEquals(h, store.verify(info));
+    }
+
+    @Test
+    void theHeaderCarriesTheRaftConfigurationAndVersionOneFilesStillRead() throws IOException {
+        SnapshotStore store = SnapshotStore.open(dir);
+        Configuration c = new Configuration(List.of("n3", "n1", "n2"), List.of("n4"));
+        SnapshotInfo info;
+        try (SnapshotFileWriter w = store.create(new SnapshotMeta(10, 4, c), c.encode(), 1)) {
+            w.append(new KvEntry("k", b("v"), 3, 3));
+            info = w.finish();
+        }
+        SnapshotHeader h = store.readHeader(info);
+        assertEquals(SnapshotFormat.VERSION, h.formatVersion());
+        assertEquals(c, h.raftConfiguration());
+        assertEquals(c, h.metaWithConfiguration().configuration());
+
+        // The same file as version 1 wrote it: no sessions field (the empty one is a single 0 byte after the
+        // configuration), and its configuration bytes meant nothing.
+        byte[] v3 = Files.readAllBytes(info.file());
+        int sessionsAt = 4 + 1 + 8 + 8 + 1 + c.encode().length;
+        assertEquals(0, v3[sessionsAt], "an empty sessions field");
+        byte[] bytes = new byte[v3.length - 1];
+        System.arraycopy(v3, 0, bytes, 0, sessionsAt);
+        System.arraycopy(v3, sessionsAt + 1, bytes, sessionsAt, v3.length - sessionsAt - 1);
+        bytes[4] = 1;
+        CRC32C crc = new CRC32C();
+        crc.update(bytes, 0, bytes.length - 4);
+        ByteBuffer.wrap(bytes, bytes.length - 4, 4).putInt((int) crc.getValue());
+        Files.write(info.file(), bytes);
+        SnapshotHeader old = store.verify(info);
+        assertEquals(1, old.formatVersion());
+        assertNull(old.raftConfiguration());
+        assertEquals(List.of(new KvEntry("k", b("v"), 3, 3)), read(info.file()));
+
+        bytes[4] = 4; // a future version is refused
+        Files.write(info.file(), bytes);
+        assertThrows(SnapshotCorruptException.class, () -> store.verify(info));
     }
 
     @Test

@@ -13,5 +13,10 @@ public enum Mutation {
      * A restart that finds the state machine behind the newest snapshot and, instead of loading the snapshot,
      * only moves lastApplied up to it (the entries the snapshot covers are never applied).
      */
-    SKIP_SNAPSHOT_LOAD
+    SKIP_SNAPSHOT_LOAD,
+    /**
+     * Leaders accept a membership change before committing an entry of their own term (the single-server change bug
+     * of Ongaro's raft-dev note: two changes from different leaders add up to a two-server change).
+     */
+    CONF_CHANGE_BEFORE_TERM_COMMIT
 }

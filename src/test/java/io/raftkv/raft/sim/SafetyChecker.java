@@ -1,5 +1,10 @@
 package io.raftkv.raft.sim;
 
+import io.raftkv.raft.ConfigEntry;
+import io.raftkv.raft.Configuration;
+import io.raftkv.raft.confchange.Changer;
+import io.raftkv.raft.confchange.ConfChangeRefusedException;
+
 import io.raftkv.raft.Entry;
 import io.raftkv.raft.EntryType;
 import io.raftkv.raft.SnapshotMeta;
@@ -34,6 +39,11 @@ import java.util.TreeMap;
  * when it started leading).</li>
  * <li><b>State machine safety</b>: every applied entry is the committed entry at its index, applied in index order, so
  * no two nodes apply different entries at an index.</li>
+ * <li><b>Membership safety</b> (dissertation chapter 4): the committed configurations follow one another by single
+ * server changes, each the result of its change applied to the one before; and the leader of the newest term always
+ * uses the committed configuration or one server away from it, so that no majority of its voters can be disjoint from
+ * a majority of the committed one. "On a quorum" above means: on enough of the committed configuration's voters that
+ * every majority of them holds the entry.</li>
  * </ul>
  */
 final class SafetyChecker {
@@ -57,9 +67,13 @@ final class SafetyChecker {
     private final List<Entry> truncatedCommitted = new ArrayList<>();
     boolean checkVotes = true;
     boolean checkCommitQuorum = true;
+    /** The configuration as of the last committed entry, and how many CONFIG entries have been committed. */
+    private Configuration committedConfig;
+    long configChangesCommitted;
 
-    SafetyChecker(Simulation sim) {
+    SafetyChecker(Simulation sim, Configuration bootstrap) {
         this.sim = sim;
+        this.committedConfig = bootstrap;
     }
 
     private void fail(String property, String detail) {
@@ -150,6 +164,15 @@ final class SafetyChecker {
             leader(rd.softState().term(), n.id);
         }
         observeCommit(n, n.disk.hardState());
+        if (n.raft != null && n.raft.role() == Role.LEADER && n.raft.term() == leaderByTerm.keySet().stream().mapToLong(Long::longValue).max().orElse(0)) {
+            // Its commit index is on disk, so every commit it knows of is observed: its configuration is the committed
+            // one or its single uncommitted successor.
+            Configuration c = n.raft.configuration();
+            if (c.voterDistance(committedConfig) > 1) {
+                fail("membership safety", "the leader " + n.id + " of term " + n.raft.term() + " uses " + c + ", two or more servers away from the committed "
+                        + committedConfig + ": majorities of the two can be disjoint");
+            }
+        }
         if (n.raft != null && n.raft.role() == Role.LEADER && !leaderLogs.containsKey(n.raft.term())) {
             // The disk now holds the leader's whole log: the Ready was persisted and a leader only appends.
             newLeaderLog(n.raft.term(), n);
@@ -231,7 +254,8 @@ final class SafetyChecker {
             fail("status", n.id + " core says applied " + st.lastApplied() + " but its state machine applied " + n.applied);
         }
         if (st.role() == Role.LEADER) {
-            if (st.peers().size() != sim.nodes().size() - 1) {
+            long others = st.configuration().members().stream().filter(m -> !m.equals(n.id)).count();
+            if (st.peers().size() != others) {
                 fail("status", n.id + " leads without progress for every peer: " + st);
             }
             for (Map.Entry<String, RaftStatus.PeerProgress> p : st.peers().entrySet()) {
@@ -269,18 +293,8 @@ final class SafetyChecker {
                 }
             }
         }
-        int quorum = nodes.size() / 2 + 1;
         for (int i = 1; checkCommitQuorum && i <= committed.size(); i++) {
-            Entry c = committed.get(i - 1);
-            int holders = 0;
-            for (Simulation.SimNode n : nodes) {
-                if (holds(n, c)) {
-                    holders++;
-                }
-            }
-            if (holders < quorum) {
-                fail("commit safety", "committed " + c + " is on only " + holders + " disks");
-            }
+            checkOnQuorum(committed.get(i - 1), "full check");
         }
     }
 
@@ -344,6 +358,9 @@ final class SafetyChecker {
         } else if (i == committed.size() + 1) {
             committed.add(e);
             commitTerm.add(term);
+            if (e.type() == EntryType.CONFIG) {
+                configurationCommitted(e, where);
+            }
             checkLeadersHave(e, term);
             checkOnQuorum(e, where + " observed its commit");
         } else {
@@ -351,19 +368,40 @@ final class SafetyChecker {
         }
     }
 
-    /** A committed entry is on the disks of a quorum. */
+    private void configurationCommitted(Entry e, String where) {
+        ConfigEntry ce = ConfigEntry.decode(e.data());
+        Configuration expected;
+        try {
+            expected = Changer.apply(committedConfig, ce.change());
+        } catch (ConfChangeRefusedException x) {
+            fail("membership safety", where + " commits " + e + " (" + ce.change() + ") which does not apply to the committed " + committedConfig);
+            return;
+        }
+        if (!expected.equals(ce.configuration()) || expected.voterDistance(committedConfig) > 1) {
+            fail("membership safety", where + " commits " + e + ": " + ce.change() + " on " + committedConfig + " gives " + expected
+                    + ", the entry says " + ce.configuration());
+        }
+        committedConfig = ce.configuration();
+        configChangesCommitted++;
+    }
+
+    /**
+     * A committed entry is on the disks of enough of the committed configuration's voters that every majority of
+     * them includes a holder (for an odd number of voters: on a majority).
+     */
     private void checkOnQuorum(Entry e, String when) {
         if (!checkCommitQuorum) {
             return;
         }
         int holders = 0;
-        for (Simulation.SimNode n : sim.nodes()) {
-            if (holds(n, e)) {
+        List<String> voters = committedConfig.voters();
+        for (String v : voters) {
+            if (holds(sim.node(v), e)) {
                 holders++;
             }
         }
-        if (holders < sim.nodes().size() / 2 + 1) {
-            fail("commit safety", "committed " + e + " is on only " + holders + " disks (" + when + ")");
+        if (holders < voters.size() - (voters.size() / 2 + 1) + 1) {
+            fail("commit safety", "committed " + e + " is on only " + holders + " disks of the voters " + voters + " (" + when + ")");
         }
     }
 

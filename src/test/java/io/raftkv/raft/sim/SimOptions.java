@@ -37,6 +37,12 @@ public final class SimOptions {
     /** Cut the (a) current leader off from everyone; crash the current leader. */
     public int wIsolateLeader = 3;
     public int wCrashLeader = 2;
+    /**
+     * Membership changes: how often the leader is asked for a random single-server change (0: never), and how many
+     * spare servers (ids after the {@code nodes} bootstrap voters) exist to be added; ids are never reused.
+     */
+    public int wConfChange = 0;
+    public int spareNodes = 0;
     /** Probability that a node's Ready is left for later after an input (batching). */
     public double batchProbability = 0.2;
     /** Probability that delivery picks a random in-flight message rather than the oldest (reordering). */
@@ -115,6 +121,12 @@ public final class SimOptions {
                 o.wIsolateLeader = 6;
                 o.wCrashLeader = 4;
             }
+        }
+        // Half the seeds change membership. A removed server that never learns of its removal keeps campaigning; only
+        // PreVote or CheckQuorum keep it from disrupting the cluster (dissertation 4.2.3), so those seeds have one.
+        if (r.nextBoolean() && (o.preVote || o.checkQuorum)) {
+            o.wConfChange = 1 + r.nextInt(8);
+            o.spareNodes = 2 + r.nextInt(4);
         }
         return o;
     }

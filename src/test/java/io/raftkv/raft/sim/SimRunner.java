@@ -11,7 +11,8 @@ public final class SimRunner {
 
     public record Stats(long seed, int nodes, long steps, int leaders, int committed, long opsOk, long opsUnknown,
                         long crashes, long delivered, long maxInFlight, long truncations, long rejections, int stabilizeTicks,
-                        long snapshotsTaken, long snapshotsInstalled, long installCrashes) {
+                        long snapshotsTaken, long snapshotsInstalled, long installCrashes,
+                        long confChangesProposed, long confChangesRefused, long confChangesCommitted) {
     }
 
     private SimRunner() {
@@ -29,7 +30,8 @@ public final class SimRunner {
             History h = sim.history();
             return new Stats(o.seed, o.nodes, sim.step(), sim.leadersElected(), sim.committedCount(), h.count(History.Status.OK),
                     h.count(History.Status.UNKNOWN), sim.crashes, sim.delivered, sim.maxInFlight, sim.truncations, sim.rejections, ticks,
-                    sim.snapshotsTaken(), sim.snapshotsInstalled(), sim.snapshotInstallCrashes());
+                    sim.snapshotsTaken(), sim.snapshotsInstalled(), sim.snapshotInstallCrashes(),
+                    sim.confChangesProposed(), sim.confChangesRefused(), sim.confChangesCommitted());
         } catch (RuntimeException e) {
             throw new SimFailure(o, steps, sim.step(), e, sim.recentTrace(), sim.describeCluster());
         }

@@ -44,7 +44,10 @@ final class SimSnapshots {
         if (!n.up || n.applied <= base) {
             return;
         }
-        SnapshotMeta meta = new SnapshotMeta(n.applied, n.disk.term(n.applied));
+        SnapshotMeta meta = n.raft.snapshotPoint(n.applied); // with the configuration, for restarts and followers
+        if (meta == null) {
+            return; // a snapshot from the leader is being installed
+        }
         SimSnapshot s = new SimSnapshot(meta, new TreeMap<>(n.kv));
         checker.onSnapshot(n, meta, s.kv(), "taken");
         if (!n.raft.snapshotTaken(meta)) {
@@ -69,7 +72,7 @@ final class SimSnapshots {
             throw new SafetyViolation(from.id + " sends snapshot " + m.index() + "@" + m.logTerm() + " but holds "
                     + (s == null ? "none" : s.meta()));
         }
-        Message sent = m.toBuilder().index(s.meta().index()).logTerm(s.meta().term()).build();
+        Message sent = m.toBuilder().index(s.meta().index()).logTerm(s.meta().term()).configuration(s.meta().configuration()).build();
         payloads.put(sent, s);
         return sent;
     }

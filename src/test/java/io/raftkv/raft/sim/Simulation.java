@@ -1,5 +1,7 @@
 package io.raftkv.raft.sim;
 
+import io.raftkv.raft.ConfChange;
+import io.raftkv.raft.Configuration;
 import io.raftkv.raft.Entry;
 import io.raftkv.raft.EntryType;
 import io.raftkv.raft.HardState;
@@ -13,7 +15,6 @@ import io.raftkv.raft.ReadState;
 import io.raftkv.raft.Ready;
 import io.raftkv.raft.Role;
 
-import java.io.PrintStream;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -144,27 +145,29 @@ public final class Simulation {
 
     // ---------------------------------------------------------------------------------------------------------------
 
-    private final SimOptions opt;
-    private final Random rnd;
-    private final List<String> ids;
-    private final List<SimNode> nodes = new ArrayList<>();
-    private final Map<String, SimNode> byId = new LinkedHashMap<>();
-    private final List<Message> network = new ArrayList<>();
-    private final SimSnapshots snapshots;
+    final SimOptions opt;
+    final Random rnd;
+    final List<String> ids;
+    final List<SimNode> nodes = new ArrayList<>();
+    final Map<String, SimNode> byId = new LinkedHashMap<>();
+    final List<Message> network = new ArrayList<>();
+    final SimSnapshots snapshots;
+    final SimMembership membership;
+    private final SimChaos chaosDriver = new SimChaos(this);
     /** Messages held back, with the step at which they rejoin the network. */
-    private final List<Message> delayed = new ArrayList<>();
-    private final List<Long> delayedUntil = new ArrayList<>();
-    private final boolean[][] blocked;
+    final List<Message> delayed = new ArrayList<>();
+    final List<Long> delayedUntil = new ArrayList<>();
+    final boolean[][] blocked;
     final SafetyChecker checker;
     private final History history = new History();
     private final List<Client> clients = new ArrayList<>();
     private final ArrayDeque<String> traceBuffer = new ArrayDeque<>();
-    private final boolean tracing;
-    private long step;
+    final boolean tracing;
+    long step;
     private long clock;
     private long nextRequestId = 1;
     private int opCounter;
-    private boolean chaos;
+    boolean chaos;
 
     /** Called with each message just before it is stepped into its recipient (targeted tests count messages). */
     public Consumer<Message> onDeliver = m -> {
@@ -184,17 +187,19 @@ public final class Simulation {
         this.rnd = new Random(opt.seed);
         this.tracing = opt.trace || opt.verbose != null;
         List<String> list = new ArrayList<>();
-        for (int i = 1; i <= opt.nodes; i++) {
+        for (int i = 1; i <= opt.nodes + opt.spareNodes; i++) {
             list.add("n" + i);
         }
         this.ids = List.copyOf(list);
+        // Its own random source, like the snapshots': runs without membership changes see the chaos they always saw.
+        this.membership = new SimMembership(this, new Random(opt.seed * 17 + 3), ids.subList(0, opt.nodes));
         for (int i = 0; i < ids.size(); i++) {
             SimNode n = new SimNode(ids.get(i), i);
             nodes.add(n);
             byId.put(n.id, n);
         }
         this.blocked = new boolean[ids.size()][ids.size()];
-        this.checker = new SafetyChecker(this);
+        this.checker = new SafetyChecker(this, membership.bootstrap());
         this.checker.checkVotes = opt.checkVotes;
         this.checker.checkCommitQuorum = opt.checkCommitQuorum;
         // Its own random source: runs without snapshots see the same chaos as before snapshots existed.
@@ -263,6 +268,19 @@ public final class Simulation {
         return checker.committed.size();
     }
 
+    /** Configuration changes committed, proposals accepted, proposals refused. */
+    public long confChangesCommitted() {
+        return checker.configChangesCommitted;
+    }
+
+    public long confChangesProposed() {
+        return membership.proposed;
+    }
+
+    public long confChangesRefused() {
+        return membership.refusedCount();
+    }
+
     // ---------------------------------------------------------------------------------------------------------------
     // Tracing
 
@@ -288,7 +306,8 @@ public final class Simulation {
             return n.id + "(down)";
         }
         Raft r = n.raft;
-        return n.id + "(" + r.role() + " t" + r.term() + " last=" + r.lastIndex() + " commit=" + r.commitIndex() + " applied=" + n.applied + ")";
+        String members = opt.wConfChange > 0 ? " " + r.configuration() : "";
+        return n.id + "(" + r.role() + " t" + r.term() + " last=" + r.lastIndex() + " commit=" + r.commitIndex() + " applied=" + n.applied + members + ")";
     }
 
     public String describeCluster() {
@@ -304,13 +323,16 @@ public final class Simulation {
     // Node lifecycle
 
     private RaftConfig config(SimNode n) {
-        return new RaftConfig(n.id, ids, opt.electionTick, opt.heartbeatTick, opt.maxMsgBytes, opt.maxInflight,
+        return new RaftConfig(n.id, membership.bootstrapFor(n.id), opt.electionTick, opt.heartbeatTick, opt.maxMsgBytes, opt.maxInflight,
                 opt.maxApplyBytes, opt.preVote, opt.checkQuorum, n.applied, new Random(rnd.nextLong()));
     }
 
     private void boot(SimNode n) {
         LogStorage storage = opt.mutation == Mutation.FORGET_VOTE && n.incarnation > 0 ? new ForgetfulStorage(n.disk) : n.disk;
         n.raft = new Raft(config(n), storage, SimSnapshots.metaOf(n));
+        if (opt.mutation == Mutation.CONF_CHANGE_BEFORE_TERM_COMMIT) {
+            n.raft.disableOwnTermRuleForTesting();
+        }
         n.up = true;
         n.dirty = false;
         n.incarnation++;
@@ -326,7 +348,7 @@ public final class Simulation {
         crash(byId.get(id));
     }
 
-    private void crash(SimNode n) {
+    void crash(SimNode n) {
         if (!n.up) {
             return;
         }
@@ -356,7 +378,7 @@ public final class Simulation {
         restart(byId.get(id), rnd.nextBoolean());
     }
 
-    private void restart(SimNode n, boolean keepDurableStateMachine) {
+    void restart(SimNode n, boolean keepDurableStateMachine) {
         if (n.up) {
             return;
         }
@@ -371,7 +393,7 @@ public final class Simulation {
     }
 
     /** Makes the state machine's current state durable (what a snapshot or an fsync'd store would do). */
-    private void flushStateMachine(SimNode n) {
+    void flushStateMachine(SimNode n) {
         n.kvDurable = new TreeMap<>(n.kv);
         n.appliedDurable = n.applied;
     }
@@ -379,7 +401,12 @@ public final class Simulation {
     // ---------------------------------------------------------------------------------------------------------------
     // Inputs and Ready handling
 
-    private void afterInput(SimNode n, boolean mayBatch) {
+    /** {@code id} took an input from outside (the membership operator): check it, maybe handle its Ready. */
+    void inputTaken(String id) {
+        afterInput(byId.get(id), true);
+    }
+
+    void afterInput(SimNode n, boolean mayBatch) {
         checker.afterInput(n);
         if (mayBatch && opt.batchProbability > 0 && rnd.nextDouble() < opt.batchProbability) {
             n.dirty = true;
@@ -389,7 +416,7 @@ public final class Simulation {
     }
 
     /** Handles every Ready the node has, per the contract. With {@code crashAfterPersist}, crashes after the first save. */
-    private void handleReady(SimNode n, boolean crashAfterPersist) {
+    void handleReady(SimNode n, boolean crashAfterPersist) {
         Raft r = n.raft;
         while (r.hasReady()) {
             Ready rd = r.ready();
@@ -509,7 +536,7 @@ public final class Simulation {
     }
 
     /** Steps a message into its recipient, unless partitioned away, dropped by a test filter, or the node is down. */
-    private void deliver(Message m, boolean mayBatch) {
+    void deliver(Message m, boolean mayBatch) {
         SimNode to = byId.get(m.to());
         SimNode from = byId.get(m.from());
         if (to == null || from == null || blocked[from.idx][to.idx] || !to.up || dropIf.test(m)) {
@@ -534,7 +561,7 @@ public final class Simulation {
     }
 
     /** The sender's runtime learns how a snapshot transfer ended, as a real node's streaming thread reports it. */
-    private void reportSnapshot(Message m, boolean delivered) {
+    void reportSnapshot(Message m, boolean delivered) {
         SimNode from = byId.get(m.from());
         if (m.type() == MessageType.SNAPSHOT && from != null && from.up) {
             from.raft.reportSnapshot(m.to(), delivered);
@@ -637,7 +664,7 @@ public final class Simulation {
         return up.get(rnd.nextInt(up.size()));
     }
 
-    private void clientOp(boolean write) {
+    void clientOp(boolean write) {
         List<Client> idle = new ArrayList<>();
         for (Client c : clients) {
             if (c.op == null) {
@@ -661,7 +688,7 @@ public final class Simulation {
         afterInput(n, true);
     }
 
-    private void clientTimeouts() {
+    void clientTimeouts() {
         for (Client c : clients) {
             if (c.op != null && step - c.since > opt.opTimeout) {
                 for (SimNode n : nodes) {
@@ -676,139 +703,12 @@ public final class Simulation {
     // ---------------------------------------------------------------------------------------------------------------
     // Chaos
 
-    private enum Action {
-        DELIVER, TICK, WRITE, READ, PROCESS, DROP, DUPLICATE, DELAY, CRASH, RESTART, PARTITION, HEAL, FLUSH_SM, ISOLATE_LEADER, CRASH_LEADER,
-        SNAPSHOT
-    }
-
-    private final Action[] actions = Action.values();
-    private final int[] weights = new int[actions.length];
-
-    /** One random action. */
+    /** One random action (see {@link SimChaos}). */
     public void chaosStep() {
-        chaos = true;
-        step++;
-        releaseDelayed(false);
-        boolean anyDown = false;
-        boolean anyDirty = false;
-        boolean anyBlocked = false;
-        for (SimNode n : nodes) {
-            anyDown |= !n.up;
-            anyDirty |= n.up && n.dirty;
-        }
-        for (boolean[] row : blocked) {
-            for (boolean b : row) {
-                anyBlocked |= b;
-            }
-        }
-        boolean msgs = !network.isEmpty();
-        weights[Action.DELIVER.ordinal()] = msgs ? opt.wDeliver : 0;
-        weights[Action.TICK.ordinal()] = opt.wTick;
-        weights[Action.WRITE.ordinal()] = opt.wWrite;
-        weights[Action.READ.ordinal()] = opt.wRead;
-        weights[Action.PROCESS.ordinal()] = anyDirty ? opt.wProcess : 0;
-        weights[Action.DROP.ordinal()] = msgs ? opt.wDrop : 0;
-        weights[Action.DUPLICATE.ordinal()] = msgs ? opt.wDuplicate : 0;
-        weights[Action.DELAY.ordinal()] = msgs ? opt.wDelay : 0;
-        weights[Action.CRASH.ordinal()] = opt.wCrash;
-        weights[Action.RESTART.ordinal()] = anyDown ? opt.wRestart : 0;
-        weights[Action.PARTITION.ordinal()] = opt.wPartition;
-        weights[Action.HEAL.ordinal()] = anyBlocked ? opt.wHeal : 0;
-        weights[Action.FLUSH_SM.ordinal()] = opt.wFlushStateMachine;
-        String leader = leader();
-        weights[Action.ISOLATE_LEADER.ordinal()] = leader != null ? opt.wIsolateLeader : 0;
-        weights[Action.CRASH_LEADER.ordinal()] = leader != null ? opt.wCrashLeader : 0;
-        weights[Action.SNAPSHOT.ordinal()] = opt.wSnapshot;
-        int total = 0;
-        for (int w : weights) {
-            total += w;
-        }
-        int x = rnd.nextInt(total);
-        Action a = Action.TICK;
-        for (int i = 0; i < weights.length; i++) {
-            x -= weights[i];
-            if (x < 0) {
-                a = actions[i];
-                break;
-            }
-        }
-        switch (a) {
-            case DELIVER -> {
-                int i = rnd.nextDouble() < opt.reorderProbability ? rnd.nextInt(network.size()) : 0;
-                deliver(network.remove(i), true);
-            }
-            case TICK -> {
-                SimNode n = nodes.get(rnd.nextInt(nodes.size()));
-                if (n.up) {
-                    n.raft.tick();
-                    afterInput(n, true);
-                }
-            }
-            case WRITE -> clientOp(true);
-            case READ -> clientOp(false);
-            case PROCESS -> {
-                List<SimNode> dirty = nodes.stream().filter(n -> n.up && n.dirty).toList();
-                handleReady(dirty.get(rnd.nextInt(dirty.size())), false);
-            }
-            case DROP -> {
-                Message m = network.remove(rnd.nextInt(network.size()));
-                if (tracing) {
-                    trace("drop " + m);
-                }
-                reportSnapshot(m, false);
-            }
-            case DUPLICATE -> {
-                Message m = network.get(rnd.nextInt(network.size()));
-                network.add(m);
-                if (tracing) {
-                    trace("duplicate " + m);
-                }
-            }
-            case DELAY -> {
-                Message m = network.remove(rnd.nextInt(network.size()));
-                delayed.add(m);
-                delayedUntil.add(step + 20 + rnd.nextInt(3000));
-                if (tracing) {
-                    trace("delay " + m);
-                }
-            }
-            case CRASH -> {
-                SimNode n = nodes.get(rnd.nextInt(nodes.size()));
-                if (n.up) {
-                    if (n.dirty && rnd.nextBoolean()) {
-                        handleReady(n, true); // crash between persisting a Ready and sending its messages
-                    } else {
-                        crash(n);
-                    }
-                }
-            }
-            case RESTART -> {
-                List<SimNode> down = nodes.stream().filter(n -> !n.up).toList();
-                restart(down.get(rnd.nextInt(down.size())), rnd.nextBoolean());
-            }
-            case PARTITION -> randomPartition();
-            case HEAL -> heal();
-            case ISOLATE_LEADER -> {
-                heal();
-                isolate(leader);
-            }
-            case CRASH_LEADER -> crash(byId.get(leader));
-            case SNAPSHOT -> snapshots.take(nodes.get(rnd.nextInt(nodes.size())));
-            case FLUSH_SM -> {
-                SimNode n = nodes.get(rnd.nextInt(nodes.size()));
-                if (n.up) {
-                    flushStateMachine(n);
-                }
-            }
-        }
-        clientTimeouts();
-        checker.afterStep();
-        if (step % 512 == 0) {
-            checker.fullCheck();
-        }
+        chaosDriver.step();
     }
 
-    private void releaseDelayed(boolean all) {
+    void releaseDelayed(boolean all) {
         for (int i = 0; i < delayed.size(); i++) {
             if (all || delayedUntil.get(i) <= step) {
                 Message m = delayed.remove(i);
@@ -818,40 +718,6 @@ public final class Simulation {
                 if (tracing) {
                     trace("release delayed " + m);
                 }
-            }
-        }
-    }
-
-    private void randomPartition() {
-        int n = nodes.size();
-        heal();
-        if (rnd.nextBoolean()) {
-            int groups = 2 + rnd.nextInt(n - 1);
-            int[] g = new int[n];
-            for (int i = 0; i < n; i++) {
-                g[i] = rnd.nextInt(groups);
-            }
-            for (int i = 0; i < n; i++) {
-                for (int j = 0; j < n; j++) {
-                    blocked[i][j] = g[i] != g[j];
-                }
-            }
-            if (tracing) {
-                trace("partition groups " + Arrays.toString(g));
-            }
-        } else {
-            int links = 1 + rnd.nextInt(n);
-            StringBuilder sb = new StringBuilder();
-            for (int k = 0; k < links; k++) {
-                int i = rnd.nextInt(n);
-                int j = rnd.nextInt(n);
-                if (i != j) {
-                    blocked[i][j] = true;
-                    sb.append(ids.get(i)).append("-x->").append(ids.get(j)).append(' ');
-                }
-            }
-            if (tracing) {
-                trace("asymmetric partition " + sb);
             }
         }
     }
@@ -969,19 +835,33 @@ public final class Simulation {
         return best == null ? null : best.id;
     }
 
-    /** A leader that every up node agrees on (same term, same leader), or null. */
+    /**
+     * A leader that every up member of its configuration agrees on (same term, same leader), or null. Servers outside
+     * it (removed, or never added) need not know it.
+     */
     public String stableLeader() {
         String l = leader();
         if (l == null) {
             return null;
         }
         long term = byId.get(l).raft.term();
+        Configuration c = byId.get(l).raft.configuration();
         for (SimNode n : nodes) {
-            if (n.up && (n.raft.term() != term || !l.equals(n.raft.leader()))) {
+            if (n.up && c.isMember(n.id) && (n.raft.term() != term || !l.equals(n.raft.leader()))) {
                 return null;
             }
         }
         return l;
+    }
+
+    /** Proposes a membership change at {@code id} and handles the Ready; a refusal propagates to the caller. */
+    public Entry proposeConfChange(String id, ConfChange change) {
+        SimNode n = byId.get(id);
+        try {
+            return n.raft.proposeConfChange(change);
+        } finally {
+            afterInput(n, false);
+        }
     }
 
     /** Takes a snapshot on {@code id} at its applied index and compacts its log (margin 0..compactionMargin). */
@@ -1093,11 +973,17 @@ public final class Simulation {
                 + " ticks; " + describeCluster());
     }
 
+    /** The servers of the current leader's configuration (everyone, without a leader or membership changes). */
+    private List<SimNode> members() {
+        Configuration c = membership.leaderConfiguration();
+        return c == null ? nodes : nodes.stream().filter(n -> c.isMember(n.id)).toList();
+    }
+
     private boolean allApplied(Entry e) {
         if (checker.committed.size() < e.index() || !checker.committed.get((int) e.index() - 1).equals(e)) {
             return false;
         }
-        for (SimNode n : nodes) {
+        for (SimNode n : members()) {
             if (!n.up || n.applied < e.index()) {
                 return false;
             }
@@ -1106,15 +992,16 @@ public final class Simulation {
     }
 
     private void checkConverged() {
-        for (SimNode n : nodes) {
-            if (n.applied != nodes.get(0).applied) {
+        List<SimNode> members = members();
+        for (SimNode n : members) {
+            if (n.applied != members.get(0).applied) {
                 return; // still applying: the state machines are compared at equal applied indexes only
             }
         }
-        for (SimNode n : nodes) {
-            if (!n.kv.equals(nodes.get(0).kv)) {
-                throw new SafetyViolation("state machines diverged at applied index " + n.applied + ": " + nodes.get(0).id + "="
-                        + nodes.get(0).kv + " " + n.id + "=" + n.kv);
+        for (SimNode n : members) {
+            if (!n.kv.equals(members.get(0).kv)) {
+                throw new SafetyViolation("state machines diverged at applied index " + n.applied + ": " + members.get(0).id + "="
+                        + members.get(0).kv + " " + n.id + "=" + n.kv);
             }
         }
     }
