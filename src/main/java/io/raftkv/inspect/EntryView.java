@@ -86,11 +86,29 @@ public record EntryView(long index, long term, String type, String text, Map<Str
     }
 
     /**
-     * A configuration (membership) entry. Its payload format is being defined with membership change: until then it
-     * is shown generically (byte length and hex head). The one place to teach the real format.
+     * A configuration (membership) entry: the change (add a learner, promote, remove; with the member's address when
+     * it has one) and the whole configuration it leads to. One that does not decode is shown generically (byte length
+     * and hex head) with the reason.
      */
     static String config(byte[] data, Map<String, Object> f) {
-        return generic("CONFIG", data, f);
+        io.raftkv.raft.ConfigEntry c;
+        try {
+            c = io.raftkv.raft.ConfigEntry.decode(data);
+        } catch (IllegalArgumentException e) {
+            f.put("undecodable", e.getMessage());
+            return generic("CONFIG", data, f);
+        }
+        String address = c.change().context().length == 0 ? null
+                : new String(c.change().context(), java.nio.charset.StandardCharsets.UTF_8);
+        f.put("change", c.change().type().name());
+        f.put("member", c.change().nodeId());
+        if (address != null) {
+            f.put("address", address);
+        }
+        f.put("voters", c.configuration().voters());
+        f.put("learners", c.configuration().learners());
+        return "CONFIG " + c.change().type().name() + " " + c.change().nodeId() + (address == null ? "" : " (" + address + ")")
+                + " -> voters " + c.configuration().voters() + ", learners " + c.configuration().learners();
     }
 
     /** Any payload: its type, byte length and hex head. */

@@ -60,4 +60,15 @@ class EntryViewTest {
         assertTrue(bad.json().containsKey("error"));
         assertNull(bad.json().get("key"));
     }
+
+    @Test
+    void configurationEntriesShowTheChangeAndTheConfigurationItLeadsTo() {
+        io.raftkv.raft.ConfigEntry c = new io.raftkv.raft.ConfigEntry(
+                io.raftkv.raft.ConfChange.addLearner("n4", "http://n4:8080".getBytes(StandardCharsets.UTF_8)),
+                new io.raftkv.raft.Configuration(java.util.List.of("n1", "n2", "n3"), java.util.List.of("n4")));
+        EntryView e = EntryView.of(new Entry(3, 9, EntryType.CONFIG, c.encode()));
+        assertEquals("CONFIG ADD_LEARNER n4 (http://n4:8080) -> voters [n1, n2, n3], learners [n4]", e.text());
+        assertEquals("n4", e.json().get("member"));
+        assertEquals("http://n4:8080", e.json().get("address"));
+    }
 }
