@@ -9,7 +9,7 @@ import java.util.Map;
  * Runtime parameters of one node, independent of how they were configured.
  *
  * @param id                 this node's id
- * @param members            every member's id and URL (this node included), in a stable order
+ * @param members            how to reach every member (this node included): a live view, see MemberDirectory
  * @param tick               the length of one logical tick of the Raft core
  * @param heartbeatTicks     ticks between leader heartbeats
  * @param electionTicks      the base election timeout in ticks (randomized up to twice that)
@@ -25,14 +25,18 @@ import java.util.Map;
  * @param maxPendingWrites   writes proposed (or queued to be) and not yet answered; beyond it a write is refused
  *                           before it is proposed (backpressure)
  * @param maxPendingBytes    ... and the same bound on their command bytes
+ * @param bootstrapVoters    the voters of a cluster that has no configuration in its log or snapshot yet (its first
+ *                           start); empty for a node that joins a running cluster (it waits to be added)
  */
 public record NodeSettings(String id, Map<String, URI> members, Duration tick, int heartbeatTicks, int electionTicks,
                            Duration requestTimeout, Duration applyFlushInterval, long maxMsgBytes, int maxInflight,
                            long snapshotEntries, long snapshotBytes, long logMargin, int maxPendingWrites,
-                           long maxPendingBytes) {
+                           long maxPendingBytes, List<String> bootstrapVoters) {
 
     public NodeSettings {
-        members = Map.copyOf(members);
+        // Not copied: the runtime may pass a live view that grows as members are added.
+        java.util.Objects.requireNonNull(members, "members");
+        bootstrapVoters = List.copyOf(bootstrapVoters);
         if (snapshotEntries < 1 || snapshotBytes < 1 || logMargin < 0) {
             throw new IllegalArgumentException("snapshot thresholds must be positive and the log margin not negative");
         }

@@ -17,6 +17,7 @@ import io.raftkv.raft.WritableLogStorage;
 import io.raftkv.storage.DiskFullException;
 import io.raftkv.storage.DiskSpace;
 import io.raftkv.raft.confchange.ConfChangeRefusedException;
+import io.raftkv.raft.ConfigEntry;
 import io.raftkv.statemachine.ApplyResult;
 import io.raftkv.statemachine.StateMachine;
 import io.raftkv.transport.PeerTransport;
@@ -66,6 +67,7 @@ public final class RaftNode implements AutoCloseable {
     private final DiskSpace disk;
     private final Raft raft;
     private volatile NodeObserver observer = NodeObserver.NONE;
+    private volatile MembershipListener membership = MembershipListener.NONE;
 
     private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
     private final Thread loop;
@@ -98,6 +100,7 @@ public final class RaftNode implements AutoCloseable {
     private volatile long term;
     private volatile long commitIndex;
     private volatile long lastApplied;
+    private volatile io.raftkv.raft.Configuration configuration = io.raftkv.raft.Configuration.EMPTY;
 
     public RaftNode(NodeSettings settings, WritableLogStorage storage, StateMachine stateMachine, PeerTransport transport,
                     NodeSnapshots snapshots, EventLog events, DiskSpace disk, Random random, Consumer<Throwable> onFatal) {
@@ -109,7 +112,7 @@ public final class RaftNode implements AutoCloseable {
         this.snapshots = snapshots;
         this.events = events;
         this.onFatal = onFatal;
-        RaftConfig config = new RaftConfig(settings.id(), settings.memberIds(), settings.electionTicks(),
+        RaftConfig config = new RaftConfig(settings.id(), settings.bootstrapVoters(), settings.electionTicks(),
                 settings.heartbeatTicks(), settings.maxMsgBytes(), settings.maxInflight(), 16L << 20, true, true,
                 stateMachine.lastApplied(), random == null ? new SecureRandom() : random);
         SnapshotMeta latest = snapshots.latest();
@@ -122,13 +125,19 @@ public final class RaftNode implements AutoCloseable {
         this.savedHardState = storage.hardState();
         events.log("started: term " + raft.term() + ", voted for " + (raft.votedFor() == null ? "nobody" : raft.votedFor())
                 + ", log " + storage.firstIndex() + ".." + storage.lastIndex() + ", commit " + raft.commitIndex()
-                + ", applied " + stateMachine.lastApplied() + ", members " + settings.memberIds());
+                + ", applied " + stateMachine.lastApplied() + ", configuration " + raft.configuration()
+                + (raft.configuration().isEmpty() ? " (joining: waits to be added)" : ""));
         this.loop = new Thread(this::runLoop, "raft-loop-" + settings.id());
         this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "raft-tick-" + settings.id());
             t.setDaemon(true);
             return t;
         });
+    }
+
+    /** Who hears of membership changes (the address book) and decides promotions; set before {@link #start}. */
+    public void membership(MembershipListener l) {
+        this.membership = l == null ? MembershipListener.NONE : l;
     }
 
     /** Where this node reports what it does (metrics); set before or after {@link #start}. */
@@ -398,6 +407,15 @@ public final class RaftNode implements AutoCloseable {
         boolean termOrVoteChanged = hs != null && (hs.term() != savedHardState.term() || !Objects.equals(hs.votedFor(), savedHardState.votedFor()));
         if (!rd.entries().isEmpty() || termOrVoteChanged) {
             saveLog(rd.entries());
+            for (Entry e : rd.entries()) {
+                if (e.type() == EntryType.CONFIG) {
+                    ConfigEntry c = ConfigEntry.decode(e.data());
+                    membership.appended(c);
+                    events.log("configuration at index " + e.index() + " (term " + e.term() + "): " + c.change().type()
+                            + " " + c.change().nodeId() + " -> voters " + c.configuration().voters() + ", learners "
+                            + c.configuration().learners());
+                }
+            }
         }
         if (rd.softState() != null) {
             logRoleChanges(rd.softState());
@@ -466,6 +484,11 @@ public final class RaftNode implements AutoCloseable {
                 w.future().complete(byIndex.get(e.index()));
             } else {
                 w.future().completeExceptionally(new ProposalLostException(e.index(), w.term(), e.term()));
+            }
+        }
+        for (Entry e : entries) {
+            if (e.type() == EntryType.CONFIG) {
+                membership.applied(ConfigEntry.decode(e.data()));
             }
         }
         appliedSinceFlush += entries.size();
@@ -617,13 +640,46 @@ public final class RaftNode implements AutoCloseable {
             if (unsavedHardState != null) {
                 saveLog(List.of());
             }
+            promoteCaughtUpLearner();
             pendingWrites.values().removeIf(w -> w.future().isDone());
             pendingReads.values().removeIf(CompletableFuture::isDone);
             waitingReads.removeIf(r -> r.future().isDone());
         }
     }
 
+    /**
+     * Leader housekeeping: a learner whose log has reached the commit index is promoted to voter (one change at a
+     * time), unless it asked to stay a learner. Refusals (a change pending, the leader not ready) wait for the next
+     * round.
+     */
+    private void promoteCaughtUpLearner() {
+        if (raft.role() != Role.LEADER || raft.configChangePending()) {
+            return;
+        }
+        var status = raft.status();
+        for (String learner : status.configuration().learners()) {
+            var p = status.peers().get(learner);
+            if (p == null || p.matchIndex() < status.commitIndex() || !membership.autoPromote(learner)) {
+                continue;
+            }
+            try {
+                if (raft.proposeConfChange(io.raftkv.raft.ConfChange.promote(learner)) != null) {
+                    events.log("promoting learner " + learner + ": caught up at index " + p.matchIndex());
+                }
+            } catch (ConfChangeRefusedException refused) {
+                // not now: next round
+            }
+            return;
+        }
+    }
+
+    /** The configuration in effect on this node (as of its last loop iteration). */
+    public io.raftkv.raft.Configuration configuration() {
+        return configuration;
+    }
+
     private void publish() {
+        configuration = raft.configuration();
         role = raft.role();
         leaderId = raft.leader();
         if (leaderId != null && !leaderWaiters.isEmpty()) {
@@ -760,7 +816,7 @@ public final class RaftNode implements AutoCloseable {
      * election timeout.
      */
     private void handOverLeadership() {
-        if (role != Role.LEADER || settings.members().size() < 2 || !loop.isAlive()) {
+        if (role != Role.LEADER || configuration.voters().size() < 2 || !loop.isAlive()) {
             return;
         }
         try {

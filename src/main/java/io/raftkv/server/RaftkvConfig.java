@@ -113,4 +113,15 @@ public interface RaftkvConfig {
     /** ... and the bound on their bytes. */
     @WithDefault("67108864")
     long maxPendingWriteBytes();
+
+    /**
+     * {@code new}: on its first start this node bootstraps the cluster of {@code raftkv.peers}; {@code existing}: it
+     * joins a running cluster, waiting (never campaigning) until a member adds it (etcd's name for the same switch).
+     */
+    @WithDefault("new")
+    String initialClusterState();
+
+    /** Promote a learner to voter once it has caught up (unless it was added with "learner": true). */
+    @WithDefault("true")
+    boolean autoPromote();
 }

@@ -6,6 +6,10 @@ import io.quarkus.runtime.StartupEvent;
 import io.raftkv.events.EventLog;
 import io.raftkv.node.NodeSettings;
 import io.raftkv.node.RaftNode;
+import io.raftkv.membership.MemberContext;
+import io.raftkv.membership.MemberDirectory;
+import io.raftkv.raft.ConfChange;
+import io.raftkv.raft.ConfigEntry;
 import io.raftkv.statemachine.KvStateMachine;
 import io.raftkv.snapshot.KvNodeSnapshots;
 import io.raftkv.snapshot.SnapshotInfo;
@@ -26,6 +30,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.security.Security;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -49,7 +54,8 @@ public class RaftkvServer {
     private EventLog events;
     private HttpPeerTransport transport;
     private volatile KvNodeSnapshots snapshots;
-    private Map<String, URI> members;
+    private volatile Map<String, URI> members;
+    private volatile MemberDirectory directory;
     private Path dataDir;
     private volatile DiskSpace diskSpace;
     private volatile io.raftkv.node.NodeObserver observer = io.raftkv.node.NodeObserver.NONE;
@@ -79,8 +85,11 @@ public class RaftkvServer {
     }
 
     private void start() {
-        members = Members.parse(config.peers(), config.nodeId(), config.advertiseUrl().orElse(null));
+        Map<String, URI> configured = Members.parse(config.peers(), config.nodeId(), config.advertiseUrl().orElse(null));
         dataDir = Path.of(config.dataDir().orElse("data/" + config.nodeId())).toAbsolutePath().normalize();
+        io.raftkv.storage.MapDbFiles.prepareDataDir(dataDir);
+        directory = new MemberDirectory(dataDir, config.nodeId(), configured);
+        members = directory.view();
         if (diskSpace == null) {
             diskSpace = new DiskSpace(dataDir, config.minFreeDiskBytes());
         }
@@ -93,7 +102,7 @@ public class RaftkvServer {
         NodeSettings settings = new NodeSettings(config.nodeId(), members, config.tick(), heartbeatTicks, electionTicks,
                 config.requestTimeout(), config.applyFlushInterval(), config.maxMessageBytes(), config.maxInflight(),
                 config.snapshotThreshold(), config.snapshotThresholdBytes(), config.snapshotLogMargin(),
-                config.maxPendingWrites(), config.maxPendingWriteBytes());
+                config.maxPendingWrites(), config.maxPendingWriteBytes(), bootstrapVoters(configured));
 
         RaftLogStores.Kind logStore = RaftLogStores.Kind.parse(config.logStore());
         events = EventLog.open(dataDir, config.nodeId());
@@ -117,9 +126,52 @@ public class RaftkvServer {
                 members, config.requestTimeout(), config.snapshotChunkBytes());
         node = new RaftNode(settings, logStorage, stateMachine, transport, snapshots, events, diskSpace, null, this::fatal);
         node.observe(observer);
+        node.membership(new AddressBook());
         node.start();
         LOG.infof("raftkv node %s at %s, data in %s (%s log), members %s", config.nodeId(), members.get(config.nodeId()),
                 dataDir, config.logStore(), members);
+    }
+
+    private List<String> bootstrapVoters(Map<String, URI> configured) {
+        String state = config.initialClusterState().trim().toLowerCase(java.util.Locale.ROOT);
+        return switch (state) {
+            case "new" -> configured.keySet().stream().sorted().toList();
+            case "existing" -> List.of(); // joins: the configuration comes from the leader
+            default -> throw new IllegalArgumentException("raftkv.initial-cluster-state must be 'new' or 'existing', got '"
+                    + config.initialClusterState() + "'");
+        };
+    }
+
+    /** Keeps the address book in step with the configuration entries of the log. */
+    private final class AddressBook implements io.raftkv.node.MembershipListener {
+        @Override
+        public void appended(ConfigEntry e) {
+            if (e.change().type() == ConfChange.Type.ADD_LEARNER) {
+                MemberContext ctx = MemberContext.decode(e.change().context());
+                if (ctx != null) {
+                    directory.learn(e.change().nodeId(), ctx);
+                }
+            }
+        }
+
+        @Override
+        public void applied(ConfigEntry e) {
+            switch (e.change().type()) {
+                case REMOVE -> directory.forget(e.change().nodeId());
+                case PROMOTE -> directory.promoted(e.change().nodeId());
+                default -> {
+                }
+            }
+        }
+
+        @Override
+        public boolean autoPromote(String learnerId) {
+            return config.autoPromote() && !directory.staysLearner(learnerId);
+        }
+    }
+
+    public MemberDirectory directory() {
+        return directory;
     }
 
     /**

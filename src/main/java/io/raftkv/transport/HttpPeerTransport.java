@@ -32,33 +32,64 @@ public final class HttpPeerTransport implements PeerTransport {
     private static final int MAX_BATCH_BYTES_HINT = 4 << 20;
 
     private final String selfId;
-    private final Map<String, PeerSender> senders = new LinkedHashMap<>();
+    private final Map<String, URI> peerUrls;
+    private final Duration requestTimeout;
+    private final Map<String, PeerSender> senders = new java.util.concurrent.ConcurrentHashMap<>();
     private final HttpClient client;
     private final AtomicLong dropped = new AtomicLong();
+    private volatile boolean closed;
 
+    /**
+     * @param peerUrls how to reach each peer: a live view (see {@code MemberDirectory}); a sender is started for a peer
+     *                 the first time a message is addressed to it, so members added later are reached too
+     */
     public HttpPeerTransport(String selfId, Map<String, URI> peerUrls, Duration requestTimeout) {
         this.selfId = selfId;
+        this.peerUrls = peerUrls;
+        this.requestTimeout = requestTimeout;
         this.client = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(requestTimeout)
                 .build();
-        peerUrls.forEach((id, url) -> {
-            if (!id.equals(selfId)) {
-                PeerSender s = new PeerSender(id, url.resolve(PATH), requestTimeout);
-                senders.put(id, s);
-                s.start();
-            }
-        });
     }
 
     @Override
     public void send(List<Message> messages) {
         for (Message m : messages) {
-            PeerSender s = senders.get(m.to());
+            PeerSender s = sender(m.to());
             if (s != null) {
                 s.enqueue(m);
             }
         }
+    }
+
+    private PeerSender sender(String peerId) {
+        PeerSender s = senders.get(peerId);
+        if (s != null && s.uri.equals(target(peerId))) {
+            return s;
+        }
+        synchronized (senders) {
+            URI uri = target(peerId);
+            s = senders.get(peerId);
+            if (closed || uri == null || peerId.equals(selfId)) {
+                return null; // no address (yet): dropped, Raft retries
+            }
+            if (s != null && s.uri.equals(uri)) {
+                return s;
+            }
+            if (s != null) {
+                s.shutdown(); // the member's address changed
+            }
+            s = new PeerSender(peerId, uri, requestTimeout);
+            senders.put(peerId, s);
+            s.start();
+            return s;
+        }
+    }
+
+    private URI target(String peerId) {
+        URI base = peerUrls.get(peerId);
+        return base == null ? null : base.resolve(PATH);
     }
 
     /** Messages dropped because a peer's queue was full. */
@@ -68,7 +99,10 @@ public final class HttpPeerTransport implements PeerTransport {
 
     @Override
     public void close() {
-        senders.values().forEach(PeerSender::shutdown);
+        synchronized (senders) {
+            closed = true;
+            senders.values().forEach(PeerSender::shutdown);
+        }
     }
 
     private final class PeerSender extends Thread {

@@ -30,7 +30,9 @@ final class InProcessCluster implements AutoCloseable {
 
     final List<String> ids = new ArrayList<>();
     private final Path dir;
-    private final Map<String, URI> members = new LinkedHashMap<>();
+    private final Map<String, URI> members = new ConcurrentHashMap<>();
+    private final int initialSize;
+    private volatile MembershipListener membership = MembershipListener.NONE;
     private final Map<String, MemoryLogStorage> logs = new ConcurrentHashMap<>();
     private final Map<String, KvStateMachine> stores = new ConcurrentHashMap<>();
     private final Map<String, EventLog> events = new ConcurrentHashMap<>();
@@ -41,6 +43,7 @@ final class InProcessCluster implements AutoCloseable {
     InProcessCluster(Path dir, int size, int maxPendingWrites) {
         this.dir = dir;
         this.maxPendingWrites = maxPendingWrites;
+        this.initialSize = size;
         for (int i = 1; i <= size; i++) {
             String id = "n" + i;
             ids.add(id);
@@ -49,21 +52,38 @@ final class InProcessCluster implements AutoCloseable {
     }
 
     RaftNode start(String id) {
+        return start(id, ids.subList(0, initialSize));
+    }
+
+    /** Starts a server that is not in the initial configuration: it waits to be added. */
+    RaftNode startJoining(String id) {
+        members.putIfAbsent(id, URI.create("http://127.0.0.1:1/" + id));
+        return start(id, List.of());
+    }
+
+    private RaftNode start(String id, List<String> bootstrapVoters) {
         NodeSettings settings = new NodeSettings(id, members, Duration.ofMillis(5), 2, 20, Duration.ofSeconds(3),
-                Duration.ofMillis(200), 1 << 20, 64, 1_000_000, 1L << 30, 1000, maxPendingWrites, 64L << 20);
+                Duration.ofMillis(200), 1 << 20, 64, 1_000_000, 1L << 30, 1000, maxPendingWrites, 64L << 20,
+                bootstrapVoters);
         MemoryLogStorage log = logs.computeIfAbsent(id, k -> new MemoryLogStorage());
         KvStateMachine sm = KvStateMachine.open(dir.resolve(id));
         stores.put(id, sm);
         EventLog ev = events.computeIfAbsent(id, k -> EventLog.open(dir.resolve(k), k));
         RaftNode node = new RaftNode(settings, log, sm, new Router(id), new NoSnapshots(), ev, null,
                 new Random(id.hashCode()), t -> { });
+        node.membership(membership);
         nodes.put(id, node);
         node.start();
         return node;
     }
 
+    /** Every node started from now on hears of membership changes through {@code l}. */
+    void membership(MembershipListener l) {
+        membership = l;
+    }
+
     void startAll() {
-        ids.forEach(this::start);
+        ids.forEach(id -> start(id));
     }
 
     /** Graceful stop: what SIGTERM does (hands leadership over, answers pending writes). */
