@@ -54,6 +54,8 @@ public class StatusResource {
             r.peers().forEach((id, p) -> peers.put(id, KvResource.body("matchIndex", p.matchIndex(), "nextIndex", p.nextIndex(),
                     "state", p.state().toLowerCase(), "recentActive", p.recentActive())));
             out.put("peers", peers);
+            out.put("configuration", KvResource.body("voters", r.configuration().voters(), "learners",
+                    r.configuration().learners()));
             out.put("members", s.members());
             out.put("keys", s.keys());
             out.put("droppedPeerMessages", s.droppedPeerMessages());

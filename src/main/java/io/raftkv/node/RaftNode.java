@@ -380,6 +380,7 @@ public final class RaftNode implements AutoCloseable {
 
     private void handleReady(Ready rd) {
         checkDiskSpace(rd);
+        configuration = raft.configuration(); // before any answer below, so that answers see it
         if (rd.snapshot() != null) {
             installSnapshot(rd.snapshot());
         }

@@ -42,7 +42,7 @@ public final class Members {
         return members;
     }
 
-    private static URI url(String s, String what) {
+    public static URI url(String s, String what) {
         try {
             URI u = URI.create(s.endsWith("/") ? s.substring(0, s.length() - 1) : s);
             if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme()) || u.getHost() == null) {

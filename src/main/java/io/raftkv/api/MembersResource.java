@@ -1,0 +1,210 @@
+package io.raftkv.api;
+
+import io.raftkv.membership.MemberContext;
+import io.raftkv.node.NotLeaderException;
+import io.raftkv.node.OutcomeUnknownException;
+import io.raftkv.node.ProposalLostException;
+import io.raftkv.node.RaftNode;
+import io.raftkv.raft.ConfChange;
+import io.raftkv.raft.Configuration;
+import io.raftkv.raft.RaftStatus;
+import io.raftkv.raft.Role;
+import io.raftkv.raft.confchange.ConfChangeRefusedException;
+import io.raftkv.server.Members;
+import io.raftkv.server.RaftkvServer;
+import io.raftkv.statemachine.ApplyResult;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Membership: list the members, add one (as a learner, promoted by the leader once caught up unless it asks to stay
+ * a learner), promote a learner, remove a member. One change at a time, through the log (single-server changes);
+ * only the leader changes membership (others redirect).
+ */
+@Path("/v1/members")
+public class MembersResource {
+
+    @Inject
+    RaftkvServer server;
+
+    /** The body of POST /v1/members. */
+    public record AddMember(String id, String url, Boolean learner) {
+    }
+
+    @GET
+    @Produces(MediaType.APPLICATION_JSON)
+    public CompletionStage<Map<String, Object>> list() {
+        RaftNode node = RunningNode.of(server);
+        return node.status(0, 0).thenApply(s -> describe(s.raft()));
+    }
+
+    private Map<String, Object> describe(RaftStatus s) {
+        Configuration c = s.configuration();
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (String id : c.members()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("id", id);
+            URI url = server.directory().url(id);
+            m.put("url", url == null ? null : url.toString());
+            m.put("role", c.isVoter(id) ? "voter" : "learner");
+            m.put("leader", id.equals(s.leader()));
+            if (c.isLearner(id)) {
+                m.put("staysLearner", server.directory().staysLearner(id));
+            }
+            RaftStatus.PeerProgress p = s.peers().get(id);
+            if (p != null) {
+                m.put("matchIndex", p.matchIndex());
+                m.put("caughtUp", p.matchIndex() >= s.commitIndex());
+                m.put("recentActive", p.recentActive());
+            }
+            out.add(m);
+        }
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("members", out);
+        r.put("leader", s.leader());
+        r.put("term", s.term());
+        if (s.role() == Role.LEADER) {
+            r.put("configChangePending", s.configChangePending());
+        }
+        return r;
+    }
+
+    @POST
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Produces(MediaType.APPLICATION_JSON)
+    public CompletionStage<Response> add(AddMember body, @Context UriInfo uri) {
+        if (body == null || body.id() == null || body.url() == null) {
+            throw ProblemException.badRequest("give {\"id\": ..., \"url\": ..., \"learner\": false}");
+        }
+        if (!body.id().matches("[A-Za-z0-9._-]{1,64}")) {
+            throw ProblemException.badRequest("bad member id '" + body.id() + "' (letters, digits, . _ -, at most 64)");
+        }
+        URI url;
+        try {
+            url = Members.url(body.url().trim(), "url");
+        } catch (IllegalArgumentException e) {
+            throw ProblemException.badRequest(e.getMessage());
+        }
+        RaftNode node = RunningNode.of(server);
+        if (node.role() != Role.LEADER) {
+            return redirect(node, uri);
+        }
+        if (node.configuration().isMember(body.id())) {
+            throw ProblemException.badRequest("'" + body.id() + "' is already a member (" + node.configuration() + ")");
+        }
+        MemberContext ctx = new MemberContext(url, Boolean.TRUE.equals(body.learner()));
+        server.directory().learn(body.id(), ctx); // so that the leader can reach it as soon as the entry is appended
+        return change(node, ConfChange.addLearner(body.id(), ctx.encode()), uri);
+    }
+
+    @POST
+    @Path("{id}/promote")
+    @Produces(MediaType.APPLICATION_JSON)
+    public CompletionStage<Response> promote(@PathParam("id") String id, @Context UriInfo uri) {
+        RaftNode node = RunningNode.of(server);
+        if (node.role() != Role.LEADER) {
+            return redirect(node, uri);
+        }
+        if (!node.configuration().isLearner(id)) {
+            throw ProblemException.badRequest("'" + id + "' is not a learner (" + node.configuration() + ")");
+        }
+        return change(node, ConfChange.promote(id), uri);
+    }
+
+    @DELETE
+    @Path("{id}")
+    @Produces(MediaType.APPLICATION_JSON)
+    public CompletionStage<Response> remove(@PathParam("id") String id, @QueryParam("force") String force,
+                                            @Context UriInfo uri) {
+        RaftNode node = RunningNode.of(server);
+        if (node.role() != Role.LEADER) {
+            return redirect(node, uri);
+        }
+        Configuration c = node.configuration();
+        if (!c.isMember(id)) {
+            throw ProblemException.badRequest("'" + id + "' is not a member (" + c + ")");
+        }
+        if (!c.isVoter(id) || "true".equals(force)) {
+            return change(node, ConfChange.remove(id), uri);
+        }
+        // Removing a voter: the voters left must still have a live quorum, or the cluster stops.
+        return node.status(0, 0).thenCompose(s -> {
+            List<String> left = new ArrayList<>(s.raft().configuration().voters());
+            left.remove(id);
+            long live = left.stream().filter(v -> v.equals(server.nodeId())
+                    || (s.raft().peers().containsKey(v) && s.raft().peers().get(v).recentActive())).count();
+            int quorum = left.size() / 2 + 1;
+            if (live < quorum) {
+                return CompletableFuture.completedFuture(Problem.of(412, "Precondition Failed", "removing " + id
+                        + " would leave " + live + " live voters of " + left.size() + ", fewer than a quorum of " + quorum
+                        + "; the cluster would stop taking writes. Bring members back first, or add ?force=true"
+                        + " (unsafe)", Map.of("liveVoters", live, "quorum", quorum)));
+            }
+            return change(node, ConfChange.remove(id), uri);
+        });
+    }
+
+    private CompletionStage<Response> change(RaftNode node, ConfChange change, UriInfo uri) {
+        return node.proposeConfChange(change).handle((r, err) -> err == null ? applied(node, change, r) : failure(node, err, uri));
+    }
+
+    private Response applied(RaftNode node, ConfChange change, ApplyResult r) {
+        Configuration c = node.configuration();
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("change", change.type().name());
+        body.put("id", change.nodeId());
+        body.put("index", r.index());
+        body.put("term", r.term());
+        body.put("voters", c.voters());
+        body.put("learners", c.learners());
+        return Response.ok(body).build();
+    }
+
+    private Response failure(RaftNode node, Throwable err, UriInfo uri) {
+        Throwable e = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+        if (e instanceof ConfChangeRefusedException refused) {
+            if (refused.reason() == ConfChangeRefusedException.Reason.INVALID) {
+                return Problem.of(400, "Bad Request", e.getMessage());
+            }
+            return Problem.builder(409, "Conflict", e.getMessage() + " (" + refused.reason() + "); retry shortly",
+                    Map.of("reason", refused.reason().name())).header("Retry-After", "1").build();
+        }
+        if (e instanceof NotLeaderException nl) {
+            return KvResource.toLeader(server, nl.leaderId(), uri, "only the leader changes membership");
+        }
+        if (e instanceof ProposalLostException) {
+            return Problem.unavailable(e.getMessage() + "; not applied, safe to retry");
+        }
+        if (e instanceof TimeoutException || e instanceof OutcomeUnknownException) {
+            return Problem.of(504, "Gateway Timeout", "the change was proposed but is not known to be committed ("
+                    + e.getMessage() + "); check GET /v1/members before retrying");
+        }
+        return Problem.of(504, "Gateway Timeout", String.valueOf(e.getMessage()) + "; the outcome is unknown");
+    }
+
+    private CompletionStage<Response> redirect(RaftNode node, UriInfo uri) {
+        return CompletableFuture.completedFuture(KvResource.toLeader(server, node.leaderId(), uri,
+                "only the leader changes membership; the leader is " + node.leaderId()));
+    }
+}
