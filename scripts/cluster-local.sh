@@ -8,6 +8,9 @@
 #   scripts/cluster-local.sh kill-node N      SIGKILL node N (a crash: nothing is flushed)
 #   scripts/cluster-local.sh stop             stop all nodes (SIGTERM, then SIGKILL after 10 s)
 #   scripts/cluster-local.sh status           print each node's /v1/status line
+#   scripts/cluster-local.sh add-node N       start node N (N >= 4, port 800N) as a joining member, add it through
+#                                             POST /v1/members (it catches up as a learner and is promoted)
+#   scripts/cluster-local.sh remove-node N    remove node N through DELETE /v1/members/nodeN, then stop it
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -15,6 +18,12 @@ DATA=${RAFTKV_LOCAL_DATA:-$ROOT/data}
 JAR=$ROOT/target/quarkus-app/quarkus-run.jar
 NODES=(1 2 3)
 PEERS="node1=http://127.0.0.1:8001,node2=http://127.0.0.1:8002,node3=http://127.0.0.1:8003"
+# Members added with add-node are marked by data/nodeN.member; they join NODES and, for nodes started later, PEERS.
+for f in "$DATA"/node*.member; do
+  [[ -e $f ]] || continue
+  n=${f##*/node}; n=${n%.member}
+  NODES+=("$n"); PEERS+=",node$n=http://127.0.0.1:800$n"
+done
 
 RUNNER=$(ls -t "$ROOT"/target/*-runner 2>/dev/null | head -1 || true)
 
@@ -46,8 +55,10 @@ start_node() {
   mkdir -p "$DATA"
   local cmd=(java -Dsun.net.inetaddr.ttl=1 -jar "$JAR") kind=jvm
   if [[ ${NATIVE:-} == 1 ]]; then cmd=("$RUNNER" -Dsun.net.inetaddr.ttl=1 -Dsun.net.inetaddr.negative.ttl=0); kind=native; fi
-  QUARKUS_HTTP_PORT=800$n RAFTKV_NODE_ID=node$n RAFTKV_PEERS=$PEERS RAFTKV_DATA_DIR="$DATA/node$n" \
-    nohup "${cmd[@]}" >>"$DATA/node$n.log" 2>&1 &
+  local peers=$PEERS
+  [[ ,$peers, == *",node$n="* ]] || peers+=",node$n=http://127.0.0.1:800$n"
+  QUARKUS_HTTP_PORT=800$n RAFTKV_NODE_ID=node$n RAFTKV_PEERS=$peers RAFTKV_DATA_DIR="$DATA/node$n" \
+    RAFTKV_INITIAL_CLUSTER_STATE=${INITIAL_CLUSTER_STATE:-new} nohup "${cmd[@]}" >>"$DATA/node$n.log" 2>&1 &
   echo $! >"$DATA/node$n.pid"
   echo $kind >"$DATA/node$n.kind"
   echo "node$n started ($kind): pid $!, http://127.0.0.1:800$n, data $DATA/node$n, log $DATA/node$n.log"
@@ -86,6 +97,15 @@ stop_node() {
   rm -f "$DATA/node$n.pid"
 }
 
+leader_port() {
+  for n in "${NODES[@]}"; do
+    if http_get "http://127.0.0.1:800$n/v1/status" 2>/dev/null | grep -q '"role":"leader"'; then echo "800$n"; return 0; fi
+  done
+  return 1
+}
+
+need_curl() { command -v curl >/dev/null || { echo "add-node and remove-node need curl" >&2; exit 1; }; }
+
 case "${1:-}" in
   start)
     build_if_needed
@@ -99,6 +119,28 @@ case "${1:-}" in
     [[ -n ${NATIVE:-} || ! -f $DATA/node$2.kind ]] || { [[ $(cat "$DATA/node$2.kind") == native ]] && NATIVE=1 || NATIVE=0; }
     [[ -f $JAR && ${NATIVE:-} != 1 ]] || build_if_needed; start_node "$2"; wait_live "$2" ;;
   kill-node) p=$(pid_of "$2"); [[ -n $p ]] && kill -9 "$p" && echo "node$2 killed (SIGKILL, pid $p)"; rm -f "$DATA/node$2.pid" ;;
+  add-node)
+    n=${2:?usage: add-node N}; need_curl
+    [[ $n =~ ^[0-9]$ && $n -ge 4 ]] || { echo "N must be a digit from 4 to 9 (port 800N)" >&2; exit 2; }
+    [[ -f $DATA/node$n.member ]] && { echo "node$n is already a member" >&2; exit 1; }
+    build_if_needed
+    INITIAL_CLUSTER_STATE=existing start_node "$n"; wait_live "$n"
+    port=$(leader_port) || { echo "no leader: cannot add node$n" >&2; exit 1; }
+    curl -fsS -L -X POST "http://127.0.0.1:$port/v1/members" -H 'Content-Type: application/json' \
+      -d "{\"id\":\"node$n\",\"url\":\"http://127.0.0.1:800$n\"}"; echo
+    touch "$DATA/node$n.member"
+    deadline=$((SECONDS + 60))
+    until curl -fsS "http://127.0.0.1:$port/v1/members" 2>/dev/null | grep -q "\"id\":\"node$n\",[^}]*\"role\":\"voter\""; do
+      ((SECONDS < deadline)) || { echo "node$n was added but not promoted within 60 s (see GET /v1/members)" >&2; exit 1; }
+      sleep 0.5
+    done
+    echo "node$n is a voter" ;;
+  remove-node)
+    n=${2:?usage: remove-node N}; need_curl
+    port=$(leader_port) || { echo "no leader: cannot remove node$n" >&2; exit 1; }
+    curl -fsS -L -X DELETE "http://127.0.0.1:$port/v1/members/node$n"; echo
+    stop_node "$n"; rm -f "$DATA/node$n.member"
+    echo "node$n removed (its data stays in $DATA/node$n: delete it before reusing the id)" ;;
   stop) for n in "${NODES[@]}"; do stop_node "$n"; done ;;
   status) for n in "${NODES[@]}"; do printf 'node%s: ' "$n"; http_get "http://127.0.0.1:800$n/v1/status" 2>/dev/null || echo "down"; echo; done ;;
   *) sed -n '2,10p' "$0"; exit 2 ;;
