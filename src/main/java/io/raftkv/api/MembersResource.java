@@ -149,19 +149,65 @@ public class MembersResource {
             return change(node, ConfChange.remove(id), uri);
         }
         // Removing a voter: the voters left must still have a live quorum, or the cluster stops.
-        return node.status(0, 0).thenCompose(s -> {
+        return quorumAfterRemoval(node, id).thenCompose(refusal -> refusal != null
+                ? CompletableFuture.completedFuture(refusal) : change(node, ConfChange.remove(id), uri));
+    }
+
+    /**
+     * Replaces a member that came back with another data directory (its peers refuse it: see
+     * {@code io.raftkv.membership.Identity}) by that new incarnation: removes the old one, then adds the new one as a
+     * learner at the same URL; the leader promotes it once it has caught up (from a snapshot, as a new member).
+     */
+    @POST
+    @Path("{id}/replace")
+    @Produces(MediaType.APPLICATION_JSON)
+    public CompletionStage<Response> replace(@PathParam("id") String id, @QueryParam("force") String force,
+                                             @Context UriInfo uri) {
+        RaftNode node = RunningNode.of(server);
+        if (node.role() != Role.LEADER) {
+            return redirect(node, uri);
+        }
+        URI url = server.directory().url(id);
+        if (url == null) {
+            throw ProblemException.badRequest("'" + id + "' has no known URL: add it with POST /v1/members instead");
+        }
+        String incarnation = server.identity().presentedIncarnation(id);
+        if (incarnation == null) {
+            return CompletableFuture.completedFuture(Problem.of(409, "Conflict", "no other incarnation of " + id
+                    + " has contacted this leader: start the replacement (same id and URL, empty data directory) first,"
+                    + " then retry", Map.of("reason", "NO_NEW_INCARNATION")));
+        }
+        MemberContext ctx = new MemberContext(url, false, incarnation);
+        Configuration c = node.configuration();
+        if (!c.isMember(id)) {
+            return change(node, ConfChange.addLearner(id, ctx.encode()), uri);
+        }
+        CompletionStage<Response> check = c.isVoter(id) && !"true".equals(force) ? quorumAfterRemoval(node, id)
+                : CompletableFuture.completedFuture(null);
+        return check.thenCompose(refusal -> {
+            if (refusal != null) {
+                return CompletableFuture.completedFuture(refusal);
+            }
+            return node.proposeConfChange(ConfChange.remove(id)).handle((r, err) -> err)
+                    .thenCompose(err -> err != null ? CompletableFuture.completedFuture(failure(node, err, uri))
+                            : change(node, ConfChange.addLearner(id, ctx.encode()), uri));
+        });
+    }
+
+    /** 412 when removing voter {@code id} would leave fewer live voters than a quorum; null when it is safe. */
+    private CompletionStage<Response> quorumAfterRemoval(RaftNode node, String id) {
+        return node.status(0, 0).thenApply(s -> {
             List<String> left = new ArrayList<>(s.raft().configuration().voters());
             left.remove(id);
             long live = left.stream().filter(v -> v.equals(server.nodeId())
                     || (s.raft().peers().containsKey(v) && s.raft().peers().get(v).recentActive())).count();
             int quorum = left.size() / 2 + 1;
-            if (live < quorum) {
-                return CompletableFuture.completedFuture(Problem.of(412, "Precondition Failed", "removing " + id
-                        + " would leave " + live + " live voters of " + left.size() + ", fewer than a quorum of " + quorum
-                        + "; the cluster would stop taking writes. Bring members back first, or add ?force=true"
-                        + " (unsafe)", Map.of("liveVoters", live, "quorum", quorum)));
+            if (live >= quorum) {
+                return null;
             }
-            return change(node, ConfChange.remove(id), uri);
+            return Problem.of(412, "Precondition Failed", "removing " + id + " would leave " + live + " live voters of "
+                    + left.size() + ", fewer than a quorum of " + quorum + "; the cluster would stop taking writes. Bring"
+                    + " members back first, or add ?force=true (unsafe)", Map.of("liveVoters", live, "quorum", quorum));
         });
     }
 

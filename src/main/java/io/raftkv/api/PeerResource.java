@@ -29,11 +29,21 @@ public class PeerResource {
 
     @POST
     @Consumes(MediaType.WILDCARD)
-    public Response receive(@HeaderParam(HttpPeerTransport.SENDER_HEADER) String sender, byte[] body) {
+    public Response receive(@HeaderParam(HttpPeerTransport.SENDER_HEADER) String sender,
+                            @HeaderParam(HttpPeerTransport.CLUSTER_HEADER) String cluster,
+                            @HeaderParam(HttpPeerTransport.INCARNATION_HEADER) String incarnation, byte[] body) {
         RaftNode node = RunningNode.of(server);
         String self = server.nodeId();
         if (sender == null || !server.members().containsKey(sender) || sender.equals(self)) {
             return Problem.of(403, "Forbidden", "unknown sender '" + sender + "': not a member of this cluster");
+        }
+        io.raftkv.membership.Identity.Refusal refusal = server.admitPeer(sender, cluster, incarnation);
+        if (refusal != null) {
+            return Problem.builder(403, "Forbidden", refusal == io.raftkv.membership.Identity.Refusal.INCARNATION
+                    ? "this node knows " + sender + " by another data directory (incarnation "
+                      + server.identity().peerIncarnation(sender) + ", not " + incarnation + "): replace the member"
+                    : "not of this cluster (cluster " + cluster + ", this is " + server.identity().clusterId() + ")", null)
+                    .header(HttpPeerTransport.REFUSED_HEADER, refusal.name()).build();
         }
         List<Message> batch;
         try {

@@ -33,6 +33,8 @@ public class PeerSnapshotResource {
     @POST
     @Consumes(MediaType.WILDCARD)
     public Response receive(@HeaderParam(HttpPeerTransport.SENDER_HEADER) String sender,
+                            @HeaderParam(HttpPeerTransport.CLUSTER_HEADER) String cluster,
+                            @HeaderParam(HttpPeerTransport.INCARNATION_HEADER) String incarnation,
                             @HeaderParam(KvNodeSnapshots.TERM_HEADER) String term,
                             @HeaderParam(KvNodeSnapshots.INDEX_HEADER) String index,
                             @HeaderParam(KvNodeSnapshots.SNAPSHOT_TERM_HEADER) String snapshotTerm,
@@ -43,6 +45,14 @@ public class PeerSnapshotResource {
         String self = server.nodeId();
         if (sender == null || !server.members().containsKey(sender) || sender.equals(self)) {
             return Problem.of(403, "Forbidden", "unknown sender '" + sender + "': not a member of this cluster");
+        }
+        io.raftkv.membership.Identity.Refusal refusal = server.admitPeer(sender, cluster, incarnation);
+        if (refusal != null) {
+            return Problem.builder(403, "Forbidden", refusal == io.raftkv.membership.Identity.Refusal.INCARNATION
+                    ? "this node knows " + sender + " by another data directory (incarnation "
+                      + server.identity().peerIncarnation(sender) + ", not " + incarnation + "): replace the member"
+                    : "not of this cluster (cluster " + cluster + ", this is " + server.identity().clusterId() + ")", null)
+                    .header(HttpPeerTransport.REFUSED_HEADER, refusal.name()).build();
         }
         long msgTerm = number(term, KvNodeSnapshots.TERM_HEADER, 1);
         SnapshotMeta meta;

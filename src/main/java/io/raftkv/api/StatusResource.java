@@ -56,6 +56,12 @@ public class StatusResource {
             out.put("peers", peers);
             out.put("configuration", KvResource.body("voters", r.configuration().voters(), "learners",
                     r.configuration().learners()));
+            var identity = server.identity();
+            out.put("identity", KvResource.body("clusterId", identity.clusterId(), "incarnation", identity.incarnation()));
+            if (server.mustBeReplaced() != null) {
+                out.put("mustBeReplaced", server.mustBeReplaced());
+            }
+            out.put("refusedPeerMessages", server.refusedPeerMessages());
             out.put("members", s.members());
             out.put("keys", s.keys());
             out.put("droppedPeerMessages", s.droppedPeerMessages());

@@ -124,4 +124,11 @@ public interface RaftkvConfig {
     /** Promote a learner to voter once it has caught up (unless it was added with "learner": true). */
     @WithDefault("true")
     boolean autoPromote();
+
+    /**
+     * Part of the cluster id a new cluster derives at bootstrap (with its members' ids): give two clusters of the same
+     * member ids different tokens so that neither ever accepts the other's messages.
+     */
+    @WithDefault("raftkv")
+    String clusterToken();
 }

@@ -6,6 +6,7 @@ import io.quarkus.runtime.StartupEvent;
 import io.raftkv.events.EventLog;
 import io.raftkv.node.NodeSettings;
 import io.raftkv.node.RaftNode;
+import io.raftkv.membership.Identity;
 import io.raftkv.membership.MemberContext;
 import io.raftkv.membership.MemberDirectory;
 import io.raftkv.raft.ConfChange;
@@ -56,6 +57,11 @@ public class RaftkvServer {
     private volatile KvNodeSnapshots snapshots;
     private volatile Map<String, URI> members;
     private volatile MemberDirectory directory;
+    private volatile Identity identity;
+    /** Peers that refuse this node's messages as another incarnation of its id, with what they said. */
+    private final Map<String, String> refusingPeers = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, java.util.concurrent.atomic.AtomicLong> refusedMessages = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Set<String> refusalsLogged = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private Path dataDir;
     private volatile DiskSpace diskSpace;
     private volatile io.raftkv.node.NodeObserver observer = io.raftkv.node.NodeObserver.NONE;
@@ -90,6 +96,7 @@ public class RaftkvServer {
         io.raftkv.storage.MapDbFiles.prepareDataDir(dataDir);
         directory = new MemberDirectory(dataDir, config.nodeId(), configured);
         members = directory.view();
+        identity = Identity.open(dataDir, bootstrapVoters(configured), config.clusterToken());
         if (diskSpace == null) {
             diskSpace = new DiskSpace(dataDir, config.minFreeDiskBytes());
         }
@@ -122,8 +129,10 @@ public class RaftkvServer {
                     + diskSpace.minFreeBytes() + " that must stay free");
         }
         transport = new HttpPeerTransport(config.nodeId(), members, config.requestTimeout());
+        transport.identity(this::identityHeaders, new PeerAnswers());
         snapshots = new KvNodeSnapshots(stateMachine, snapshotStore, config.nodeId(), HttpPeerTransport.SENDER_HEADER,
                 members, config.requestTimeout(), config.snapshotChunkBytes());
+        snapshots.identityHeaders(this::identityHeaders);
         node = new RaftNode(settings, logStorage, stateMachine, transport, snapshots, events, diskSpace, null, this::fatal);
         node.observe(observer);
         node.membership(new AddressBook());
@@ -142,7 +151,80 @@ public class RaftkvServer {
         };
     }
 
-    /** Keeps the address book in step with the configuration entries of the log. */
+    // ---------------------------------------------------------------------------------------------------------------
+    // Identity: the cluster id and this data directory's incarnation in every peer message (see Identity).
+
+    public Identity identity() {
+        return identity;
+    }
+
+    private Map<String, String> identityHeaders() {
+        Identity id = identity;
+        if (id == null) {
+            return Map.of();
+        }
+        return id.clusterId() == null ? Map.of(HttpPeerTransport.INCARNATION_HEADER, id.incarnation())
+                : Map.of(HttpPeerTransport.CLUSTER_HEADER, id.clusterId(), HttpPeerTransport.INCARNATION_HEADER, id.incarnation());
+    }
+
+    /**
+     * A peer message arrived from {@code sender}: null if it is admitted, else why not (counted, and the first time
+     * for each sender and reason written to the event log).
+     */
+    public Identity.Refusal admitPeer(String sender, String cluster, String incarnation) {
+        Identity.Refusal r = identity.admit(sender, cluster, incarnation);
+        if (r != null) {
+            refusedMessages.computeIfAbsent(r.name().toLowerCase(java.util.Locale.ROOT),
+                    k -> new java.util.concurrent.atomic.AtomicLong()).incrementAndGet();
+            String what = sender + " " + r + " " + incarnation + " " + cluster;
+            if (refusalsLogged.add(what) && events != null) {
+                events.log(r == Identity.Refusal.INCARNATION
+                        ? "REFUSED " + sender + ": it came back with another data directory (incarnation " + incarnation
+                          + ", known as " + identity.peerIncarnation(sender) + "); it neither votes nor counts until it"
+                          + " is replaced: POST /v1/members/" + sender + "/replace"
+                        : "REFUSED " + sender + ": not of this cluster (cluster " + cluster + ", this is "
+                          + identity.clusterId() + ")");
+            }
+        }
+        return r;
+    }
+
+    /** Peer messages refused since start, by reason (cluster, incarnation). */
+    public Map<String, Long> refusedPeerMessages() {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        refusedMessages.forEach((k, v) -> out.put(k, v.get()));
+        return out;
+    }
+
+    /** Why this node must be replaced (its peers know its id by another data directory), or null. */
+    public String mustBeReplaced() {
+        if (refusingPeers.isEmpty()) {
+            return null;
+        }
+        return "members " + new java.util.TreeSet<>(refusingPeers.keySet()) + " refuse this node's messages: they know "
+                + config.nodeId() + " by another data directory. This node neither votes nor counts; an operator must"
+                + " replace it (POST /v1/members/" + config.nodeId() + "/replace on the leader)";
+    }
+
+    private final class PeerAnswers implements HttpPeerTransport.PeerAnswers {
+        @Override
+        public void accepted(String peerId) {
+            if (refusingPeers.remove(peerId) != null && events != null) {
+                events.log(peerId + " accepts this node's messages again");
+            }
+        }
+
+        @Override
+        public void refused(String peerId, String reason, String detail) {
+            if (Identity.Refusal.INCARNATION.name().equals(reason) && refusingPeers.put(peerId, detail) == null
+                    && events != null) {
+                events.log("REFUSED BY " + peerId + ": it knows " + config.nodeId() + " by another data directory; this"
+                        + " node must be replaced (POST /v1/members/" + config.nodeId() + "/replace on the leader)");
+            }
+        }
+    }
+
+    /** Keeps the address book and the known incarnations in step with the configuration entries of the log. */
     private final class AddressBook implements io.raftkv.node.MembershipListener {
         @Override
         public void appended(ConfigEntry e) {
@@ -150,6 +232,9 @@ public class RaftkvServer {
                 MemberContext ctx = MemberContext.decode(e.change().context());
                 if (ctx != null) {
                     directory.learn(e.change().nodeId(), ctx);
+                    if (ctx.incarnation() != null && !e.change().nodeId().equals(config.nodeId())) {
+                        identity.expect(e.change().nodeId(), ctx.incarnation());
+                    }
                 }
             }
         }
@@ -157,7 +242,10 @@ public class RaftkvServer {
         @Override
         public void applied(ConfigEntry e) {
             switch (e.change().type()) {
-                case REMOVE -> directory.forget(e.change().nodeId());
+                case REMOVE -> {
+                    directory.forget(e.change().nodeId());
+                    identity.forget(e.change().nodeId());
+                }
                 case PROMOTE -> directory.promoted(e.change().nodeId());
                 default -> {
                 }

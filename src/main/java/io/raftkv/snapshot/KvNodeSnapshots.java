@@ -59,6 +59,12 @@ public final class KvNodeSnapshots implements NodeSnapshots {
     private final String selfId;
     private final String senderHeader;
     private final Map<String, URI> members;
+    private volatile java.util.function.Supplier<Map<String, String>> identityHeaders = Map::of;
+
+    /** Headers that name this node's cluster and incarnation, sent with every chunk. */
+    public void identityHeaders(java.util.function.Supplier<Map<String, String>> headers) {
+        this.identityHeaders = headers;
+    }
     private final Duration timeout;
     private final int chunkBytes;
     private final HttpClient client;
@@ -149,7 +155,9 @@ public final class KvNodeSnapshots implements NodeSnapshots {
             int resumes = 0;
             while (true) {
                 byte[] chunk = out.read(offset, (int) Math.min(chunkBytes, size - offset));
-                HttpRequest request = HttpRequest.newBuilder(uri)
+                HttpRequest.Builder rb = HttpRequest.newBuilder(uri);
+                identityHeaders.get().forEach(rb::header);
+                HttpRequest request = rb
                         .timeout(timeout.multipliedBy(4))
                         .header("Content-Type", "application/octet-stream")
                         .header(senderHeader, selfId)

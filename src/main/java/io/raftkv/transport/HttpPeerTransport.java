@@ -27,6 +27,11 @@ public final class HttpPeerTransport implements PeerTransport {
 
     public static final String PATH = "/raft/messages";
     public static final String SENDER_HEADER = "X-Raftkv-From";
+    /** The sender's cluster id and incarnation (see {@code io.raftkv.membership.Identity}), on every peer request. */
+    public static final String CLUSTER_HEADER = "X-Raftkv-Cluster";
+    public static final String INCARNATION_HEADER = "X-Raftkv-Incarnation";
+    /** On a 403: why the receiver refused the sender (CLUSTER or INCARNATION). */
+    public static final String REFUSED_HEADER = "X-Raftkv-Refused";
     private static final Logger LOG = Logger.getLogger(HttpPeerTransport.class.getName());
     private static final int MAX_QUEUED = 20_000;
     private static final int MAX_BATCH_BYTES_HINT = 4 << 20;
@@ -38,6 +43,24 @@ public final class HttpPeerTransport implements PeerTransport {
     private final HttpClient client;
     private final AtomicLong dropped = new AtomicLong();
     private volatile boolean closed;
+    private volatile java.util.function.Supplier<Map<String, String>> identityHeaders = Map::of;
+    private volatile PeerAnswers answers = new PeerAnswers() {
+    };
+
+    /** What a peer said of this node's messages: accepted, or refused (why), for the runtime's status. */
+    public interface PeerAnswers {
+        default void accepted(String peerId) {
+        }
+
+        default void refused(String peerId, String reason, String detail) {
+        }
+    }
+
+    /** The identity headers to send with every request, and who hears how peers answered. */
+    public void identity(java.util.function.Supplier<Map<String, String>> headers, PeerAnswers answers) {
+        this.identityHeaders = headers;
+        this.answers = answers;
+    }
 
     /**
      * @param peerUrls how to reach each peer: a live view (see {@code MemberDirectory}); a sender is started for a peer
@@ -160,18 +183,26 @@ public final class HttpPeerTransport implements PeerTransport {
         }
 
         private void post(List<Message> batch) throws InterruptedException {
-            HttpRequest request = HttpRequest.newBuilder(uri)
+            HttpRequest.Builder rb = HttpRequest.newBuilder(uri)
                     .timeout(timeout)
                     .header("Content-Type", "application/octet-stream")
-                    .header(SENDER_HEADER, selfId)
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(MessageCodec.encode(batch)))
-                    .build();
+                    .header(SENDER_HEADER, selfId);
+            identityHeaders.get().forEach(rb::header);
+            HttpRequest request = rb.POST(HttpRequest.BodyPublishers.ofByteArray(MessageCodec.encode(batch))).build();
             try {
                 HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
                 if (response.statusCode() / 100 != 2) {
-                    LOG.log(Level.WARNING, "peer {0} refused {1} message(s): HTTP {2} {3}",
-                            new Object[] {peerId, batch.size(), response.statusCode(), response.body()});
+                    var refused = response.headers().firstValue(REFUSED_HEADER);
+                    if (refused.isPresent()) {
+                        answers.refused(peerId, refused.get(), response.body());
+                    }
+                    if (failures++ % 100 == 0) {
+                        LOG.log(Level.WARNING, "peer {0} refused {1} message(s): HTTP {2} {3}",
+                                new Object[] {peerId, batch.size(), response.statusCode(), response.body()});
+                    }
+                    return;
                 }
+                answers.accepted(peerId);
                 failures = 0;
             } catch (InterruptedException e) {
                 throw e;

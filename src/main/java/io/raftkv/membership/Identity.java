@@ -1,0 +1,204 @@
+package io.raftkv.membership;
+
+import io.raftkv.storage.FileSync;
+import io.raftkv.storage.StorageException;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Collection;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Who this node is and who its peers are, beyond their ids: the <em>cluster id</em> (the same on every member,
+ * derived at bootstrap from the initial members and {@code raftkv.cluster-token}; a joining node adopts it from the
+ * first peer that talks to it) and this data directory's <em>incarnation</em> (a random id created with the
+ * directory). Both travel in every peer message.
+ * <p>
+ * Why: a member that comes back with an empty (or another) data directory has forgotten its log and its vote. Left
+ * alone it would vote like a fresh node and could help elect a leader without a committed entry, or vote twice in a
+ * term. So each node remembers the incarnation of every peer it hears from (the first one it sees, or the one a
+ * membership change names) and refuses messages from another incarnation of that id: such a member can neither vote
+ * nor count toward a quorum until an operator replaces it ({@code POST /v1/members/{id}/replace}). Messages from
+ * another cluster are refused too.
+ * <p>
+ * Kept in {@code <dataDir>/identity} (text, rewritten atomically and synced before a peer's first message is
+ * accepted).
+ */
+public final class Identity {
+
+    public static final String FILE_NAME = "identity";
+
+    /** Why a peer message is refused. */
+    public enum Refusal {
+        /** From another cluster (or a node that has not learned the cluster id). */
+        CLUSTER,
+        /** From an id this node knows with another incarnation: a member back with another data directory. */
+        INCARNATION
+    }
+
+    private final Path file;
+    private volatile String clusterId;
+    private final String incarnation;
+    private final ConcurrentHashMap<String, String> peers = new ConcurrentHashMap<>();
+    /** Incarnations presented by peers whose messages were refused (what a replacement would accept). */
+    private final ConcurrentHashMap<String, String> presented = new ConcurrentHashMap<>();
+
+    private Identity(Path file, String clusterId, String incarnation) {
+        this.file = file;
+        this.clusterId = clusterId;
+        this.incarnation = incarnation;
+    }
+
+    /**
+     * Opens the identity of the data directory, creating it on the directory's first start: with the bootstrap cluster
+     * id for a new cluster ({@code bootstrapIds} non-empty), without one for a joining node (it adopts its cluster's).
+     */
+    public static Identity open(Path dataDir, Collection<String> bootstrapIds, String clusterToken) {
+        Path file = dataDir.resolve(FILE_NAME);
+        try {
+            Files.createDirectories(dataDir);
+        } catch (IOException e) {
+            throw new StorageException("cannot create data directory " + dataDir + ": " + e, e);
+        }
+        if (Files.exists(file)) {
+            return load(file);
+        }
+        String cluster = bootstrapIds.isEmpty() ? null : clusterIdFor(bootstrapIds, clusterToken);
+        Identity id = new Identity(file, cluster, UUID.randomUUID().toString());
+        id.save();
+        return id;
+    }
+
+    /** The cluster id of a cluster bootstrapped with these member ids and token: a hash, the same on every member. */
+    public static String clusterIdFor(Collection<String> ids, String token) {
+        try {
+            MessageDigest d = MessageDigest.getInstance("SHA-256");
+            d.update(("raftkv-cluster\n" + token + "\n" + String.join(",", new java.util.TreeSet<>(ids)))
+                    .getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(d.digest(), 0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Identity load(Path file) {
+        Map<String, String> kv = new TreeMap<>();
+        Map<String, String> peers = new TreeMap<>();
+        try {
+            int n = 0;
+            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                n++;
+                if (line.isBlank()) {
+                    continue;
+                }
+                int eq = line.indexOf('=');
+                if (eq <= 0) {
+                    throw new StorageException(file + " line " + n + " is not key=value: " + line);
+                }
+                String k = line.substring(0, eq);
+                String v = line.substring(eq + 1);
+                if (k.startsWith("peer.")) {
+                    peers.put(k.substring(5), v);
+                } else {
+                    kv.put(k, v);
+                }
+            }
+        } catch (IOException e) {
+            throw new StorageException("cannot read " + file + ": " + e, e);
+        }
+        String inc = kv.get("incarnation");
+        if (inc == null || inc.isBlank()) {
+            throw new StorageException(file + " has no incarnation: the file is damaged; it was left as it is");
+        }
+        String cluster = kv.get("cluster");
+        Identity id = new Identity(file, cluster == null || cluster.isBlank() ? null : cluster, inc);
+        id.peers.putAll(peers);
+        return id;
+    }
+
+    public String clusterId() {
+        return clusterId;
+    }
+
+    public String incarnation() {
+        return incarnation;
+    }
+
+    /** The incarnation this node expects of {@code peer}, or null if it has not heard from it yet. */
+    public String peerIncarnation(String peer) {
+        return peers.get(peer);
+    }
+
+    /** The incarnation {@code peer} presented when its messages were refused, or null. */
+    public String presentedIncarnation(String peer) {
+        return presented.get(peer);
+    }
+
+    /**
+     * Whether a message from {@code peer} claiming {@code cluster} and {@code peerIncarnation} is accepted (null) or
+     * refused (why). The first incarnation seen of a peer is remembered, durably, before the message is accepted.
+     */
+    public synchronized Refusal admit(String peer, String cluster, String peerIncarnation) {
+        if (cluster == null || peerIncarnation == null || peerIncarnation.isBlank()) {
+            return Refusal.CLUSTER;
+        }
+        if (clusterId == null) {
+            clusterId = cluster; // a joining node: its cluster is the one that talks to it
+            save();
+        } else if (!clusterId.equals(cluster)) {
+            return Refusal.CLUSTER;
+        }
+        String known = peers.get(peer);
+        if (known == null) {
+            peers.put(peer, peerIncarnation);
+            save();
+            return null;
+        }
+        if (!known.equals(peerIncarnation)) {
+            presented.put(peer, peerIncarnation);
+            return Refusal.INCARNATION;
+        }
+        return null;
+    }
+
+    /** A membership change names {@code peer}'s incarnation (a replacement): accept that one from now on. */
+    public synchronized void expect(String peer, String peerIncarnation) {
+        if (!peerIncarnation.equals(peers.get(peer))) {
+            peers.put(peer, peerIncarnation);
+            presented.remove(peer);
+            save();
+        }
+    }
+
+    /** {@code peer} left the configuration: a later member of that id is a new one. */
+    public synchronized void forget(String peer) {
+        if (peers.remove(peer) != null) {
+            save();
+        }
+    }
+
+    private synchronized void save() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("cluster=").append(clusterId == null ? "" : clusterId).append('\n');
+        sb.append("incarnation=").append(incarnation).append('\n');
+        new TreeMap<>(peers).forEach((p, inc) -> sb.append("peer.").append(p).append('=').append(inc).append('\n'));
+        Path tmp = file.resolveSibling(FILE_NAME + ".tmp");
+        try {
+            Files.writeString(tmp, sb.toString(), StandardCharsets.UTF_8);
+            FileSync.syncFile(tmp);
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            FileSync.syncDirectory(file.getParent());
+        } catch (IOException e) {
+            throw new StorageException("cannot write " + file + ": " + e, e);
+        }
+    }
+}
