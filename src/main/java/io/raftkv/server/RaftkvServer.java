@@ -386,15 +386,32 @@ public class RaftkvServer {
         logStorage = null;
         KvStateMachine sm = stateMachine;
         if (sm != null && sm.failed()) {
-            // Its own write failed: serve stale reads from kv.db as of its last commit instead, if it can be read.
+            // Its own write failed half way: MapDB may have left kv.db damaged in ways only a later read finds. It is
+            // derived state, so it goes (which also frees its space) and the restart rebuilds it from the newest
+            // snapshot and the log. No stale reads until then.
             stateMachine = null;
             try {
                 sm.close();
             } catch (RuntimeException e) {
                 LOG.debug("closing the failed KV store", e);
             }
+            discardKvStore("a write of kv.db failed: " + t.getMessage());
         }
         waitForSpace(t);
+    }
+
+    /** Deletes kv.db (derived state) so that the next start rebuilds it from the newest snapshot and the log. */
+    private void discardKvStore(String why) {
+        try {
+            KvStateMachine.discard(dataDir);
+            LOG.warnf("raftkv node %s: kv.db discarded (%s); the next start rebuilds it from the newest snapshot and the log",
+                    config.nodeId(), why);
+            if (events != null) {
+                events.log("kv.db discarded (" + why + "): it is rebuilt from the newest snapshot and the log at restart");
+            }
+        } catch (RuntimeException e) {
+            LOG.errorf("raftkv node %s: cannot discard kv.db after a failed write: %s", config.nodeId(), e.getMessage());
+        }
     }
 
     /** Enters the waiting state: stale reads from kv.db where possible, readiness down, 507 for everything else. */
@@ -489,6 +506,9 @@ public class RaftkvServer {
                 }
             } catch (Exception e) {
                 LOG.warn("error closing " + c, e);
+                if (c == stateMachine && dataDir != null) {
+                    discardKvStore("its last commit failed on close: " + e.getMessage());
+                }
             }
         }
         stateMachine = null;
