@@ -27,8 +27,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A node whose disk fills up, on a real file system: its data directory is a 40 MiB tmpfs mounted by the test (as
- * root) and bound into the container, with 16 MiB taken by a filler file. Writes fill the rest until fewer than
+ * A node whose disk fills up, on a real file system: its data directory is a 64 MiB tmpfs mounted by the test (as
+ * root) and bound into the container, with 40 MiB taken by a filler file. Writes fill the rest until fewer than
  * {@code raftkv.min-free-disk-bytes} (8 MiB) would be left: the node then stops acknowledging (507 with a problem
  * body) before any write of its own fails, says so in its status, readiness, metrics and event log, and keeps serving
  * stale reads; once the filler is deleted it restarts from its files by itself, every acknowledged write is there,
@@ -56,12 +56,12 @@ class DiskFullContainerIT {
 
     private void fillAndRecover(long minFreeBytes, boolean writesFail) throws Exception {
         Path mnt = Files.createTempDirectory("raftkv-full-disk");
-        assumeTrue(run("mount", "-t", "tmpfs", "-o", "size=40m,mode=0777", "tmpfs", mnt.toString()) == 0,
+        assumeTrue(run("mount", "-t", "tmpfs", "-o", "size=64m,mode=0777", "tmpfs", mnt.toString()) == 0,
                 "needs root to mount a small tmpfs");
         GenericContainer<?> node = null;
         try {
             Path filler = mnt.resolve("filler");
-            Files.write(filler, new byte[16 << 20]);
+            Files.write(filler, new byte[40 << 20]);
             node = new GenericContainer<>(DockerImageName.parse(ContainerCluster.IMAGE))
                     .withImagePullPolicy(image -> false)
                     .withExposedPorts(8080)
