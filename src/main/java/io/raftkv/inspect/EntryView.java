@@ -33,6 +33,7 @@ public record EntryView(long index, long term, String type, String text, Map<Str
             case NOOP -> "NOOP (a new leader's first entry)";
             case COMMAND -> command(e.data(), fields);
             case CONFIG -> config(e.data(), fields);
+            case IDENTITY -> identity(e.data(), fields);
             default -> generic(e.type().name(), e.data(), fields); // a type added after this decoder
         };
         Map<String, Object> json = new LinkedHashMap<>();
@@ -109,6 +110,19 @@ public record EntryView(long index, long term, String type, String text, Map<Str
         f.put("learners", c.configuration().learners());
         return "CONFIG " + c.change().type().name() + " " + c.change().nodeId() + (address == null ? "" : " (" + address + ")")
                 + " -> voters " + c.configuration().voters() + ", learners " + c.configuration().learners();
+    }
+
+    /** A member's incarnation, registered by a leader (see io.raftkv.membership.Identity). */
+    static String identity(byte[] data, Map<String, Object> f) {
+        try {
+            String[] r = io.raftkv.membership.Identity.decodeRegistration(data);
+            f.put("member", r[0]);
+            f.put("incarnation", r[1]);
+            return "IDENTITY " + r[0] + " is incarnation " + r[1];
+        } catch (IllegalArgumentException e) {
+            f.put("undecodable", e.getMessage());
+            return generic("IDENTITY", data, f);
+        }
     }
 
     /** Any payload: its type, byte length and hex head. */

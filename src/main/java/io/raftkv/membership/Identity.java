@@ -25,10 +25,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>
  * Why: a member that comes back with an empty (or another) data directory has forgotten its log and its vote. Left
  * alone it would vote like a fresh node and could help elect a leader without a committed entry, or vote twice in a
- * term. So each node remembers the incarnation of every peer it hears from (the first one it sees, or the one a
- * membership change names) and refuses messages from another incarnation of that id: such a member can neither vote
- * nor count toward a quorum until an operator replaces it ({@code POST /v1/members/{id}/replace}). Messages from
- * another cluster are refused too.
+ * term. So every member's incarnation is known to every member: the leader registers, through the log (an IDENTITY
+ * entry), the incarnation of each member it hears from and its own, and a replacement names the new one in its
+ * ADD_LEARNER entry. Followers seldom talk to each other, so what a node has seen first-hand only counts until the
+ * log says otherwise. Messages from another incarnation of a member are refused: such a member can neither vote nor
+ * count toward a quorum until an operator replaces it ({@code POST /v1/members/{id}/replace}). Messages from another
+ * cluster are refused too. (What no rule can save: a majority of members without the data, e.g. one that lost its
+ * disk and one that never received the registrations.)
  * <p>
  * Kept in {@code <dataDir>/identity} (text, rewritten atomically and synced before a peer's first message is
  * accepted).
@@ -48,7 +51,10 @@ public final class Identity {
     private final Path file;
     private volatile String clusterId;
     private final String incarnation;
+    /** Incarnations seen first-hand (the first message of each peer). */
     private final ConcurrentHashMap<String, String> peers = new ConcurrentHashMap<>();
+    /** Incarnations registered through the log (IDENTITY entries, replacements): they win over what was seen. */
+    private final ConcurrentHashMap<String, String> registered = new ConcurrentHashMap<>();
     /** Incarnations presented by peers whose messages were refused (what a replacement would accept). */
     private final ConcurrentHashMap<String, String> presented = new ConcurrentHashMap<>();
 
@@ -93,6 +99,7 @@ public final class Identity {
     private static Identity load(Path file) {
         Map<String, String> kv = new TreeMap<>();
         Map<String, String> peers = new TreeMap<>();
+        Map<String, String> registered = new TreeMap<>();
         try {
             int n = 0;
             for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
@@ -108,6 +115,8 @@ public final class Identity {
                 String v = line.substring(eq + 1);
                 if (k.startsWith("peer.")) {
                     peers.put(k.substring(5), v);
+                } else if (k.startsWith("registered.")) {
+                    registered.put(k.substring(11), v);
                 } else {
                     kv.put(k, v);
                 }
@@ -122,6 +131,7 @@ public final class Identity {
         String cluster = kv.get("cluster");
         Identity id = new Identity(file, cluster == null || cluster.isBlank() ? null : cluster, inc);
         id.peers.putAll(peers);
+        id.registered.putAll(registered);
         return id;
     }
 
@@ -133,9 +143,40 @@ public final class Identity {
         return incarnation;
     }
 
-    /** The incarnation this node expects of {@code peer}, or null if it has not heard from it yet. */
+    /** The incarnation this node expects of {@code peer} (registered, else seen), or null if it knows none. */
     public String peerIncarnation(String peer) {
-        return peers.get(peer);
+        String r = registered.get(peer);
+        return r != null ? r : peers.get(peer);
+    }
+
+    /** The incarnation the log registered for {@code peer}, or null: a leader registers the ones it sees. */
+    public String registeredIncarnation(String peer) {
+        return registered.get(peer);
+    }
+
+    /** An IDENTITY entry (or a replacement) was applied: {@code peer} is that incarnation, for every member. */
+    public synchronized void register(String peer, String peerIncarnation) {
+        if (!peerIncarnation.equals(registered.get(peer))) {
+            registered.put(peer, peerIncarnation);
+            if (peerIncarnation.equals(presented.get(peer))) {
+                presented.remove(peer);
+            }
+            save();
+        }
+    }
+
+    /** The data of an IDENTITY entry: the member's id and incarnation, as UTF-8 {@code id\nincarnation}. */
+    public static byte[] encodeRegistration(String peer, String peerIncarnation) {
+        return (peer + "\n" + peerIncarnation).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** {@link #encodeRegistration}'s id and incarnation; IllegalArgumentException if it is not one. */
+    public static String[] decodeRegistration(byte[] data) {
+        String[] parts = new String(data, StandardCharsets.UTF_8).split("\n", -1);
+        if (parts.length != 2 || parts[0].isEmpty() || parts[1].isEmpty()) {
+            throw new IllegalArgumentException("not an identity registration (" + data.length + " bytes)");
+        }
+        return parts;
     }
 
     /** The incarnation {@code peer} presented when its messages were refused, or null. */
@@ -157,7 +198,7 @@ public final class Identity {
         } else if (!clusterId.equals(cluster)) {
             return Refusal.CLUSTER;
         }
-        String known = peers.get(peer);
+        String known = peerIncarnation(peer);
         if (known == null) {
             peers.put(peer, peerIncarnation);
             save();
@@ -172,8 +213,9 @@ public final class Identity {
 
     /** A membership change names {@code peer}'s incarnation (a replacement): accept that one from now on. */
     public synchronized void expect(String peer, String peerIncarnation) {
-        if (!peerIncarnation.equals(peers.get(peer))) {
+        if (!peerIncarnation.equals(peers.get(peer)) || !peerIncarnation.equals(registered.get(peer))) {
             peers.put(peer, peerIncarnation);
+            registered.put(peer, peerIncarnation);
             presented.remove(peer);
             save();
         }
@@ -181,7 +223,9 @@ public final class Identity {
 
     /** {@code peer} left the configuration: a later member of that id is a new one. */
     public synchronized void forget(String peer) {
-        if (peers.remove(peer) != null) {
+        boolean changed = peers.remove(peer) != null;
+        changed |= registered.remove(peer) != null;
+        if (changed) {
             save();
         }
     }
@@ -191,6 +235,7 @@ public final class Identity {
         sb.append("cluster=").append(clusterId == null ? "" : clusterId).append('\n');
         sb.append("incarnation=").append(incarnation).append('\n');
         new TreeMap<>(peers).forEach((p, inc) -> sb.append("peer.").append(p).append('=').append(inc).append('\n'));
+        new TreeMap<>(registered).forEach((p, inc) -> sb.append("registered.").append(p).append('=').append(inc).append('\n'));
         Path tmp = file.resolveSibling(FILE_NAME + ".tmp");
         try {
             Files.writeString(tmp, sb.toString(), StandardCharsets.UTF_8);

@@ -19,6 +19,10 @@ public interface MembershipListener {
     default void applied(ConfigEntry entry) {
     }
 
+    /** An IDENTITY entry (a member's incarnation, registered by a leader) was committed and applied here. */
+    default void identityApplied(byte[] data) {
+    }
+
     /** Leader only: whether a learner that has caught up is to be promoted to voter now. */
     default boolean autoPromote(String learnerId) {
         return false;

@@ -224,6 +224,18 @@ public final class RaftNode implements AutoCloseable {
         return "unknown";
     }
 
+    /**
+     * Leader only: appends an IDENTITY entry (a member's incarnation, see {@code io.raftkv.membership.Identity});
+     * best effort, nobody waits for it (a lost one is proposed again).
+     */
+    public void proposeIdentity(byte[] registration) {
+        submit(new CompletableFuture<Void>(), () -> {
+            if (raft.role() == Role.LEADER) {
+                raft.propose(EntryType.IDENTITY, registration);
+            }
+        });
+    }
+
     /** Writes accepted for proposal and not yet answered, and their command bytes. */
     public int pendingWrites() {
         return pendingCount.get();
@@ -490,6 +502,8 @@ public final class RaftNode implements AutoCloseable {
         for (Entry e : entries) {
             if (e.type() == EntryType.CONFIG) {
                 membership.applied(ConfigEntry.decode(e.data()));
+            } else if (e.type() == EntryType.IDENTITY) {
+                membership.identityApplied(e.data());
             }
         }
         appliedSinceFlush += entries.size();

@@ -6,8 +6,13 @@ public enum EntryType {
     NOOP(0),
     /** A client command for the state machine. */
     COMMAND(1),
-    /** Reserved for membership change (a cluster configuration in the log). */
-    CONFIG(2);
+    /** A membership change (a cluster configuration in the log, see ConfigEntry). */
+    CONFIG(2),
+    /**
+     * A member's incarnation (which data directory is that member), registered by a leader so that every member
+     * knows it: opaque to the core and a no-op for the state machine; the runtime applies it (io.raftkv.membership).
+     */
+    IDENTITY(3);
 
     public final int code;
 

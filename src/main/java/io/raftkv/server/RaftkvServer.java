@@ -62,6 +62,7 @@ public class RaftkvServer {
     private final Map<String, String> refusingPeers = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<String, java.util.concurrent.atomic.AtomicLong> refusedMessages = new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.Set<String> refusalsLogged = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final Map<String, Long> registrationProposed = new java.util.concurrent.ConcurrentHashMap<>();
     private Path dataDir;
     private volatile DiskSpace diskSpace;
     private volatile io.raftkv.node.NodeObserver observer = io.raftkv.node.NodeObserver.NONE;
@@ -173,6 +174,10 @@ public class RaftkvServer {
      */
     public Identity.Refusal admitPeer(String sender, String cluster, String incarnation) {
         Identity.Refusal r = identity.admit(sender, cluster, incarnation);
+        if (r == null) {
+            registerIfNeeded(sender, incarnation);
+            registerIfNeeded(config.nodeId(), identity.incarnation());
+        }
         if (r != null) {
             refusedMessages.computeIfAbsent(r.name().toLowerCase(java.util.Locale.ROOT),
                     k -> new java.util.concurrent.atomic.AtomicLong()).incrementAndGet();
@@ -187,6 +192,22 @@ public class RaftkvServer {
             }
         }
         return r;
+    }
+
+    /** Leader: a member whose incarnation the log does not register yet gets an IDENTITY entry (again after 5 s). */
+    private void registerIfNeeded(String member, String incarnation) {
+        RaftNode n = node;
+        if (n == null || n.role() != io.raftkv.raft.Role.LEADER || incarnation.equals(identity.registeredIncarnation(member))
+                || identity.registeredIncarnation(member) != null) {
+            return;
+        }
+        long now = System.nanoTime();
+        Long last = registrationProposed.get(member);
+        if (last != null && now - last < 5_000_000_000L) {
+            return;
+        }
+        registrationProposed.put(member, now);
+        n.proposeIdentity(Identity.encodeRegistration(member, incarnation));
     }
 
     /** Peer messages refused since start, by reason (cluster, incarnation). */
@@ -232,8 +253,14 @@ public class RaftkvServer {
                 MemberContext ctx = MemberContext.decode(e.change().context());
                 if (ctx != null) {
                     directory.learn(e.change().nodeId(), ctx);
-                    if (ctx.incarnation() != null && !e.change().nodeId().equals(config.nodeId())) {
+                    boolean self = e.change().nodeId().equals(config.nodeId());
+                    if (ctx.incarnation() != null && !self) {
                         identity.expect(e.change().nodeId(), ctx.incarnation());
+                    }
+                    if (self && identity.incarnation().equals(ctx.incarnation()) && !refusingPeers.isEmpty()) {
+                        refusingPeers.clear(); // this data directory is the member now
+                        events.log("replaced: this data directory (incarnation " + ctx.incarnation() + ") is member "
+                                + config.nodeId() + " now");
                     }
                 }
             }
@@ -249,6 +276,18 @@ public class RaftkvServer {
                 case PROMOTE -> directory.promoted(e.change().nodeId());
                 default -> {
                 }
+            }
+        }
+
+        @Override
+        public void identityApplied(byte[] data) {
+            try {
+                String[] r = Identity.decodeRegistration(data);
+                if (!r[0].equals(config.nodeId())) {
+                    identity.register(r[0], r[1]);
+                }
+            } catch (IllegalArgumentException e) {
+                LOG.warnf("ignoring a damaged identity entry: %s", e.getMessage());
             }
         }
 
