@@ -179,7 +179,7 @@ public final class RaftNode implements AutoCloseable {
         future.whenComplete((r, err) -> {
             pendingCount.decrementAndGet();
             pendingBytes.addAndGet(-command.length);
-            observer.proposalEnded(outcome(err));
+            observer.proposalEnded(NodeEventLines.outcome(err));
         });
         if (writes > settings.maxPendingWrites() || (writes > 1 && bytes > settings.maxPendingBytes())) {
             future.completeExceptionally(new OverloadedException(writes - 1 + " writes (" + (bytes - command.length)
@@ -199,29 +199,6 @@ public final class RaftNode implements AutoCloseable {
             }
         });
         return future.orTimeout(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
-    }
-
-    private static String outcome(Throwable err) {
-        Throwable e = err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err;
-        if (e == null) {
-            return "ok";
-        }
-        if (e instanceof NotLeaderException) {
-            return "not-leader";
-        }
-        if (e instanceof ProposalLostException) {
-            return "lost";
-        }
-        if (e instanceof OverloadedException) {
-            return "overloaded";
-        }
-        if (e instanceof NotProposedException) {
-            return "not-proposed";
-        }
-        if (e instanceof DiskFullException) {
-            return "disk-full";
-        }
-        return "unknown";
     }
 
     /**
@@ -431,11 +408,16 @@ public final class RaftNode implements AutoCloseable {
             }
         }
         if (rd.softState() != null) {
-            logRoleChanges(rd.softState());
+            Ready.SoftState before = softState;
+            softState = rd.softState();
+            NodeEventLines.roleChanged(events, settings, before, softState);
+            if (!Objects.equals(softState.leader(), before.leader())) {
+                observer.leaderChanged(softState.leader(), softState.term());
+            }
         }
         // 2. Send.
         if (!late.isEmpty()) {
-            logVotes(late);
+            NodeEventLines.votesGranted(events, late);
             transport.send(late);
         }
         // 3. Apply.
@@ -708,40 +690,6 @@ public final class RaftNode implements AutoCloseable {
 
     // ---------------------------------------------------------------------------------------------------------------
     // The event log
-
-    private void logRoleChanges(Ready.SoftState now) {
-        Ready.SoftState before = softState;
-        softState = now;
-        if (now.term() != before.term()) {
-            events.log("term is now " + now.term() + " (was " + before.term() + ")");
-        }
-        if (now.role() != before.role()) {
-            switch (now.role()) {
-                case PRE_CANDIDATE -> events.log("no leader heard: pre-vote for term " + (now.term() + 1) + " started");
-                case CANDIDATE -> events.log("election started for term " + now.term() + ", voting for myself");
-                case LEADER -> events.log("became leader for term " + now.term());
-                case FOLLOWER -> events.log(before.role() == Role.LEADER
-                        ? "stepped down: follower in term " + now.term() + " (was leader)"
-                        : "became follower in term " + now.term() + " (was " + before.role().name().toLowerCase() + ")");
-            }
-        }
-        if (!java.util.Objects.equals(now.leader(), before.leader())) {
-            observer.leaderChanged(now.leader(), now.term());
-        }
-        if (now.leader() != null && (!now.leader().equals(before.leader()) || now.term() != before.term())) {
-            events.log("leader is now: " + now.leader() + " (" + settings.url(now.leader()) + "), term " + now.term());
-        } else if (now.leader() == null && before.leader() != null && !before.leader().equals(settings.id())) {
-            events.log("lost contact with leader " + before.leader() + " in term " + now.term());
-        }
-    }
-
-    private void logVotes(List<Message> messages) {
-        for (Message m : messages) {
-            if (m.type() == MessageType.VOTE_RESPONSE && !m.reject()) {
-                events.log("vote granted to " + m.to() + " for term " + m.term());
-            }
-        }
-    }
 
     // ---------------------------------------------------------------------------------------------------------------
 
