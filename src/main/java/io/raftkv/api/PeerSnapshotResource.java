@@ -46,13 +46,9 @@ public class PeerSnapshotResource {
         if (sender == null || !server.members().containsKey(sender) || sender.equals(self)) {
             return Problem.of(403, "Forbidden", "unknown sender '" + sender + "': not a member of this cluster");
         }
-        io.raftkv.membership.Identity.Refusal refusal = server.admitPeer(sender, cluster, incarnation);
-        if (refusal != null) {
-            return Problem.builder(403, "Forbidden", refusal == io.raftkv.membership.Identity.Refusal.INCARNATION
-                    ? "this node knows " + sender + " by another data directory (incarnation "
-                      + server.identity().peerIncarnation(sender) + ", not " + incarnation + "): replace the member"
-                    : "not of this cluster (cluster " + cluster + ", this is " + server.identity().clusterId() + ")", null)
-                    .header(HttpPeerTransport.REFUSED_HEADER, refusal.name()).build();
+        Response refused = PeerAdmission.refusal(server, sender, cluster, incarnation);
+        if (refused != null) {
+            return refused;
         }
         long msgTerm = number(term, KvNodeSnapshots.TERM_HEADER, 1);
         SnapshotMeta meta;

@@ -236,14 +236,6 @@ public final class Identity {
         sb.append("incarnation=").append(incarnation).append('\n');
         new TreeMap<>(peers).forEach((p, inc) -> sb.append("peer.").append(p).append('=').append(inc).append('\n'));
         new TreeMap<>(registered).forEach((p, inc) -> sb.append("registered.").append(p).append('=').append(inc).append('\n'));
-        Path tmp = file.resolveSibling(FILE_NAME + ".tmp");
-        try {
-            Files.writeString(tmp, sb.toString(), StandardCharsets.UTF_8);
-            FileSync.syncFile(tmp);
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            FileSync.syncDirectory(file.getParent());
-        } catch (IOException e) {
-            throw new StorageException("cannot write " + file + ": " + e, e);
-        }
+        FileSync.writeAtomically(file, sb.toString());
     }
 }

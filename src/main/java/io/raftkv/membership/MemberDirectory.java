@@ -126,14 +126,6 @@ public final class MemberDirectory {
         StringBuilder sb = new StringBuilder();
         new TreeMap<>(urls).forEach((id, url) -> sb.append(id).append(' ').append(url)
                 .append(staysLearner(id) ? " learner" : "").append('\n'));
-        Path tmp = file.resolveSibling(FILE_NAME + ".tmp");
-        try {
-            Files.writeString(tmp, sb.toString(), StandardCharsets.UTF_8);
-            FileSync.syncFile(tmp);
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            FileSync.syncDirectory(file.getParent());
-        } catch (IOException e) {
-            throw new StorageException("cannot write " + file + ": " + e, e);
-        }
+        FileSync.writeAtomically(file, sb.toString());
     }
 }

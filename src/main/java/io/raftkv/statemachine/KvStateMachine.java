@@ -724,18 +724,9 @@ public final class KvStateMachine implements StateMachine {
     }
 
     private KvKeyInfo keyInfo(String key, byte[] raw) {
-        try {
-            BinaryReader r = new BinaryReader(raw);
-            int format = r.readByte("value format");
-            if (format != VALUE_FORMAT) {
-                throw new IllegalArgumentException("unsupported value format " + format);
-            }
-            long version = r.readVarLong("version", 1, Long.MAX_VALUE);
-            r.readVarLong("create index", 1, version);
-            return new KvKeyInfo(key, version, r.remaining());
-        } catch (IllegalArgumentException e) {
-            throw corrupt("the value of key '" + key + "' is damaged (" + e.getMessage() + ")");
-        }
+        BinaryReader r = new BinaryReader(raw);
+        long[] versions = readStoredHeader(key, r);
+        return new KvKeyInfo(key, versions[0], r.remaining());
     }
 
     /** Number of keys. */
@@ -801,15 +792,25 @@ public final class KvStateMachine implements StateMachine {
     }
 
     Stored decodeStored(String key, byte[] raw) {
+        BinaryReader r = new BinaryReader(raw);
+        long[] versions = readStoredHeader(key, r);
         try {
-            BinaryReader r = new BinaryReader(raw);
+            return new Stored(versions[0], versions[1], r.readRaw(r.remaining(), "value"));
+        } catch (IllegalArgumentException e) {
+            throw corrupt("the value of key '" + key + "' is damaged (" + e.getMessage() + ")");
+        }
+    }
+
+    /** Reads a stored value's format, version and create index; the reader is then at the value bytes. */
+    private long[] readStoredHeader(String key, BinaryReader r) {
+        try {
             int format = r.readByte("value format");
             if (format != VALUE_FORMAT) {
                 throw new IllegalArgumentException("unsupported value format " + format);
             }
             long version = r.readVarLong("version", 1, Long.MAX_VALUE);
             long createIndex = r.readVarLong("create index", 1, version);
-            return new Stored(version, createIndex, r.readRaw(r.remaining(), "value"));
+            return new long[] {version, createIndex};
         } catch (IllegalArgumentException e) {
             throw corrupt("the value of key '" + key + "' is damaged (" + e.getMessage() + ")");
         }

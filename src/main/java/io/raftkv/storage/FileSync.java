@@ -40,4 +40,21 @@ public final class FileSync {
             throw new StorageException("cannot sync directory " + dir.toAbsolutePath() + ": " + e, e);
         }
     }
+
+    /**
+     * Replaces {@code file} with {@code text} (UTF-8) so that a crash leaves the old content or the new, never a mix:
+     * written to a sibling {@code .tmp}, forced, renamed over the file, and the directory forced.
+     */
+    public static void writeAtomically(Path file, String text) {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try {
+            java.nio.file.Files.writeString(tmp, text, java.nio.charset.StandardCharsets.UTF_8);
+            syncFile(tmp);
+            java.nio.file.Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            syncDirectory(file.toAbsolutePath().getParent());
+        } catch (IOException e) {
+            throw new StorageException("cannot write " + file + ": " + e, e);
+        }
+    }
 }
