@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A 3-node raftkv cluster in Docker containers: scripts/cluster-docker.sh up|down|logs|status
+# A 3-node raftkv cluster in Docker containers: scripts/cluster-docker.sh up|down|logs|status|add-node N|remove-node N
 #
 #   up      user network raftkv-net; containers node1..node3 (DNS aliases node1..node3) on named volumes
 #           raftkv-node1..3; client port 8080 of nodeN published on 127.0.0.1:$((PORT_BASE + N))
@@ -7,6 +7,9 @@
 #   down    removes the containers and the network, and the volumes unless KEEP_DATA=1
 #   logs    the last $TAIL lines (default 100) of each node; FOLLOW=1 follows all three
 #   status  `docker ps` of the nodes and each one's /v1/status
+#   add-node N     start nodeN (N > NODES, port PORT_BASE+N, volume raftkv-nodeN) as a joining member and add it
+#                  through POST /v1/members on the leader; the leader promotes it once caught up
+#   remove-node N  DELETE /v1/members/nodeN on the leader, then remove its container (and its volume)
 #
 # Variables: IMAGE (raftkv:jvm; raftkv:native for the native image), NETWORK (raftkv-net), PORT_BASE (8100),
 # NODES (3), BIND (127.0.0.1), WAIT (60 s), RAFTKV_HEARTBEAT_INTERVAL / RAFTKV_ELECTION_TIMEOUT (passed on
@@ -22,11 +25,15 @@ WAIT=${WAIT:-60}
 LABEL=io.raftkv.cluster=docker
 
 log() { echo "[cluster] $*" >&2; }
-nodes() { seq 1 "$NODES"; }
+# The initial nodes and those added with add-node (their containers carry io.raftkv.node=N).
+nodes() {
+    { seq 1 "$NODES"; docker ps -a --filter "label=$LABEL" --format '{{index .Labels "io.raftkv.node"}}' 2>/dev/null; } |
+        grep -E '^[0-9]+$' | sort -nu
+}
 
 peers() {
     local n list=()
-    for n in $(nodes); do list+=("node$n=http://node$n:8080"); done
+    for n in $(nodes) ${1:-}; do list+=("node$n=http://node$n:8080"); done
     local IFS=,; echo "${list[*]}"
 }
 
@@ -119,10 +126,55 @@ status() {
     done
 }
 
+leader_port() {
+    local n
+    for n in $(nodes); do
+        if curl -fsS --max-time 2 "http://$BIND:$((PORT_BASE + n))/v1/status" 2>/dev/null | grep -q '"role":"leader"'; then
+            echo $((PORT_BASE + n)); return 0
+        fi
+    done
+    return 1
+}
+
+add_node() {
+    local n=${1:?usage: add-node N} port
+    [[ $n =~ ^[0-9]+$ && $n -gt $NODES ]] || { log "N must be a number above $NODES"; exit 2; }
+    docker container inspect "node$n" >/dev/null 2>&1 && { log "node$n exists already"; exit 1; }
+    port=$(leader_port) || { log "no leader: cannot add node$n"; exit 1; }
+    docker volume create --label "$LABEL" "raftkv-node$n" >/dev/null
+    docker run -d --name "node$n" --hostname "node$n" --label "$LABEL" --label "io.raftkv.node=$n" \
+        --network "$NETWORK" --network-alias "node$n" -p "$BIND:$((PORT_BASE + n)):8080" -v "raftkv-node$n:/data" \
+        -e "RAFTKV_NODE_ID=node$n" -e "RAFTKV_ADVERTISE_URL=http://node$n:8080" -e "RAFTKV_PEERS=$(peers "$n")" \
+        -e RAFTKV_INITIAL_CLUSTER_STATE=existing "$IMAGE" >/dev/null
+    local deadline=$((SECONDS + WAIT))
+    until curl -fsS -o /dev/null --max-time 2 "http://$BIND:$((PORT_BASE + n))/q/health/live" 2>/dev/null; do
+        [ $SECONDS -lt $deadline ] || { log "node$n not live after ${WAIT}s"; exit 1; }
+        sleep 0.5
+    done
+    curl -fsS -X POST "http://$BIND:$port/v1/members" -H 'Content-Type: application/json' \
+        -d "{\"id\":\"node$n\",\"url\":\"http://node$n:8080\"}" >/dev/null
+    until curl -fsS "http://$BIND:$port/v1/members" 2>/dev/null | grep -q "\"id\":\"node$n\",[^}]*\"role\":\"voter\""; do
+        [ $SECONDS -lt $deadline ] || { log "node$n added but not promoted after ${WAIT}s (GET /v1/members)"; exit 1; }
+        sleep 0.5
+    done
+    log "node$n is a voter -> http://$BIND:$((PORT_BASE + n))"
+}
+
+remove_member() {
+    local n=${1:?usage: remove-node N} port
+    port=$(leader_port) || { log "no leader: cannot remove node$n"; exit 1; }
+    curl -fsS -X DELETE "http://$BIND:$port/v1/members/node$n" >/dev/null
+    remove_node "node$n"
+    docker volume rm -f "raftkv-node$n" >/dev/null 2>&1 || true
+    log "node$n removed from the configuration; its container and volume are gone"
+}
+
 case "${1:-}" in
     up) up ;;
+    add-node) add_node "${2:-}" ;;
+    remove-node) remove_member "${2:-}" ;;
     down) down ;;
     logs) logs ;;
     status) status ;;
-    *) echo "usage: $0 up|down|logs|status" >&2; exit 2 ;;
+    *) echo "usage: $0 up|down|logs|status|add-node N|remove-node N" >&2; exit 2 ;;
 esac

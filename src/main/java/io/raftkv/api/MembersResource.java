@@ -194,20 +194,39 @@ public class MembersResource {
         });
     }
 
-    /** 412 when removing voter {@code id} would leave fewer live voters than a quorum; null when it is safe. */
+    /**
+     * 412 when removing voter {@code id} would leave fewer live voters than a quorum; null when it is safe. A voter is
+     * live if the leader has heard from it recently. The core clears that flag at each CheckQuorum round and sets it
+     * again on the next answer, so up to three looks, 100 ms apart, are taken before a voter counts as not live.
+     */
     private CompletionStage<Response> quorumAfterRemoval(RaftNode node, String id) {
-        return node.status(0, 0).thenApply(s -> {
+        return quorumAfterRemoval(node, id, new java.util.HashSet<>(), 3);
+    }
+
+    private CompletionStage<Response> quorumAfterRemoval(RaftNode node, String id, java.util.Set<String> live, int looks) {
+        return node.status(0, 0).thenCompose(s -> {
             List<String> left = new ArrayList<>(s.raft().configuration().voters());
             left.remove(id);
-            long live = left.stream().filter(v -> v.equals(server.nodeId())
-                    || (s.raft().peers().containsKey(v) && s.raft().peers().get(v).recentActive())).count();
-            int quorum = left.size() / 2 + 1;
-            if (live >= quorum) {
-                return null;
+            for (String v : left) {
+                RaftStatus.PeerProgress p = s.raft().peers().get(v);
+                if (v.equals(server.nodeId()) || (p != null && p.recentActive())) {
+                    live.add(v);
+                }
             }
-            return Problem.of(412, "Precondition Failed", "removing " + id + " would leave " + live + " live voters of "
-                    + left.size() + ", fewer than a quorum of " + quorum + "; the cluster would stop taking writes. Bring"
-                    + " members back first, or add ?force=true (unsafe)", Map.of("liveVoters", live, "quorum", quorum));
+            int quorum = left.size() / 2 + 1;
+            long liveLeft = left.stream().filter(live::contains).count();
+            if (liveLeft >= quorum) {
+                return CompletableFuture.completedFuture(null);
+            }
+            if (looks > 1) {
+                return CompletableFuture.supplyAsync(() -> null,
+                                CompletableFuture.delayedExecutor(100, java.util.concurrent.TimeUnit.MILLISECONDS))
+                        .thenCompose(x -> quorumAfterRemoval(node, id, live, looks - 1));
+            }
+            return CompletableFuture.completedFuture(Problem.of(412, "Precondition Failed", "removing " + id
+                    + " would leave " + liveLeft + " live voters of " + left.size() + ", fewer than a quorum of " + quorum
+                    + "; the cluster would stop taking writes. Bring members back first, or add ?force=true (unsafe)",
+                    Map.of("liveVoters", liveLeft, "quorum", quorum)));
         });
     }
 
