@@ -160,6 +160,29 @@ class ApiSmokeContainerIT {
                     "X-Raftkv-Offset", "0", "X-Raftkv-Total", "100"));
             assertEquals(term, longField(cluster.status(follower).orElseThrow(), "term"), "a refused batch changed the term");
 
+            // Membership: list, add a learner (stays one), the refusals, remove it; session headers on a write.
+            HttpResponse<String> members = cluster.send(leader, "GET", "/v1/members", null);
+            assertEquals(200, members.statusCode(), members.body());
+            assertTrue(members.body().contains("\"role\":\"voter\""), members.body());
+            HttpResponse<String> added = cluster.send(leader, "POST", "/v1/members",
+                    bytes("{\"id\":\"spare\",\"url\":\"http://spare:8080\",\"learner\":true}"), "Content-Type", "application/json");
+            assertEquals(200, added.statusCode(), added.body());
+            assertTrue(added.body().contains("\"learners\":[\"spare\"]"), added.body());
+            assertProblem(400, cluster.send(leader, "POST", "/v1/members", bytes("{\"id\":\"spare\",\"url\":\"http://spare:8080\"}"),
+                    "Content-Type", "application/json"));
+            assertProblem(400, cluster.send(leader, "POST", "/v1/members", bytes("{not json"), "Content-Type", "application/json"));
+            assertEquals(307, cluster.send(follower, "DELETE", "/v1/members/spare", null).statusCode());
+            HttpResponse<String> removed = cluster.send(leader, "DELETE", "/v1/members/spare", null);
+            assertEquals(200, removed.statusCode(), removed.body());
+            assertProblem(400, cluster.send(leader, "DELETE", "/v1/members/spare", null));
+            HttpResponse<String> once = cluster.send(leader, "PUT", "/v1/kv/smoke/once", bytes("1"),
+                    "Raftkv-Client-Id", "smoke-client", "Raftkv-Request-Seq", "1");
+            HttpResponse<String> retried = cluster.send(leader, "PUT", "/v1/kv/smoke/once", bytes("1"),
+                    "Raftkv-Client-Id", "smoke-client", "Raftkv-Request-Seq", "1");
+            assertEquals(200, retried.statusCode(), retried.body());
+            assertEquals("true", retried.headers().firstValue("Raftkv-Duplicate").orElse(null), retried.body());
+            assertEquals(field(once.body(), "index"), field(retried.body(), "index"));
+
             // An on-demand snapshot, and the status that reports it.
             HttpResponse<String> snap = cluster.send(leader, "POST", "/v1/snapshot", null);
             assertEquals(200, snap.statusCode(), snap.body());
