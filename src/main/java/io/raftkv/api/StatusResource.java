@@ -90,21 +90,19 @@ public class StatusResource {
     }
 
     private void storage(Map<String, Object> out) {
-        {
-            out.put("diskFreeBytes", server.diskSpace().usableBytes());
-            out.put("diskMinFreeBytes", server.diskSpace().minFreeBytes());
-            out.put("diskFullEpisodes", server.diskFullEpisodes());
-            var snaps = server.snapshots();
-            if (snaps != null) {
-                var latest = snaps.latest();
-                out.put("snapshot", KvResource.body("index", latest.index(), "term", latest.term(),
-                        "sizeBytes", snaps.latestSizeBytes(), "inProgress", snaps.inProgress(),
-                        "receivedFromLeader", snaps.receivedSnapshot()));
-            }
-            out.put("logBytes", server.logBytesOnDisk());
-            var sm = server.stateMachine();
-            out.put("kvBytes", sm == null ? 0 : sm.sizeOnDiskBytes());
-            out.put("kvFlushedIndex", sm == null ? 0 : sm.flushedIndex());
+        out.put("diskFreeBytes", server.diskSpace().usableBytes());
+        out.put("diskMinFreeBytes", server.diskSpace().minFreeBytes());
+        out.put("diskFullEpisodes", server.diskFullEpisodes());
+        var snaps = server.snapshots();
+        if (snaps != null) {
+            var latest = snaps.latest();
+            out.put("snapshot", KvResource.body("index", latest.index(), "term", latest.term(),
+                    "sizeBytes", snaps.latestSizeBytes(), "inProgress", snaps.inProgress(),
+                    "receivedFromLeader", snaps.receivedSnapshot()));
         }
+        out.put("logBytes", server.logBytesOnDisk());
+        var sm = server.stateMachine();
+        out.put("kvBytes", sm == null ? 0 : sm.sizeOnDiskBytes());
+        out.put("kvFlushedIndex", sm == null ? 0 : sm.flushedIndex());
     }
 }

@@ -197,8 +197,7 @@ public class RaftkvServer {
     /** Leader: a member whose incarnation the log does not register yet gets an IDENTITY entry (again after 5 s). */
     private void registerIfNeeded(String member, String incarnation) {
         RaftNode n = node;
-        if (n == null || n.role() != io.raftkv.raft.Role.LEADER || incarnation.equals(identity.registeredIncarnation(member))
-                || identity.registeredIncarnation(member) != null) {
+        if (n == null || n.role() != io.raftkv.raft.Role.LEADER || identity.registeredIncarnation(member) != null) {
             return;
         }
         long now = System.nanoTime();

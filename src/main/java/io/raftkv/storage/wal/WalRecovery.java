@@ -51,17 +51,7 @@ final class WalRecovery {
 
     /** Scans {@code files} (segment files, ascending first index). The caller closes the returned segments. */
     static WalRecovery scan(List<Path> files) {
-        WalRecovery r = new WalRecovery();
-        try {
-            r.run(files);
-        } catch (IOException e) {
-            r.closeAll();
-            throw new StorageException("cannot read the raft log segments: " + e, e);
-        } catch (RuntimeException e) {
-            r.closeAll();
-            throw e;
-        }
-        return r;
+        return scan(files, false);
     }
 
     /**
@@ -69,8 +59,12 @@ final class WalRecovery {
      * scan and is kept in {@link #damage}; everything read before it stays in the result. Writes nothing.
      */
     static WalRecovery scanReadOnly(List<Path> files) {
+        return scan(files, true);
+    }
+
+    private static WalRecovery scan(List<Path> files, boolean lenient) {
         WalRecovery r = new WalRecovery();
-        r.lenient = true;
+        r.lenient = lenient;
         try {
             r.run(files);
         } catch (IOException e) {
