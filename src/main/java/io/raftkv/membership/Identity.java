@@ -50,6 +50,8 @@ public final class Identity {
 
     private final Path file;
     private volatile String clusterId;
+    /** The log index of this node's forced new cluster (ForceNewCluster), or 0. */
+    private volatile long forcedAt;
     private final String incarnation;
     /**
      * The voters this data directory bootstrapped with (empty for a node that joined), or null for a directory created
@@ -143,6 +145,14 @@ public final class Identity {
         Identity id = new Identity(file, cluster == null || cluster.isBlank() ? null : cluster, inc, voters);
         id.peers.putAll(peers);
         id.registered.putAll(registered);
+        String forced = kv.get("forced");
+        if (forced != null && !forced.isBlank()) {
+            try {
+                id.forcedAt = Long.parseLong(forced.trim());
+            } catch (NumberFormatException e) {
+                throw new StorageException(file + " has a damaged forced= line: " + forced);
+            }
+        }
         return id;
     }
 
@@ -243,11 +253,27 @@ public final class Identity {
      * incarnation is forgotten (the members added back are new ones).
      */
     public synchronized void forceNewCluster(long index) {
+        forcedAt = Math.max(forcedAt, index);
         clusterId = clusterIdFor(java.util.List.of(String.valueOf(clusterId), "forced@" + index, incarnation), "force-new-cluster");
         peers.clear();
         registered.clear();
         presented.clear();
         save();
+    }
+
+    /** The log index at which this node forced a new cluster, or 0: registrations before it are of the old one. */
+    public long forcedAt() {
+        return forcedAt;
+    }
+
+    /** Every member but {@code keep} left the configuration (a forced new cluster): forget their incarnations. */
+    public synchronized void forgetAllBut(String keep) {
+        boolean changed = peers.keySet().removeIf(p -> !p.equals(keep));
+        changed |= registered.keySet().removeIf(p -> !p.equals(keep));
+        presented.keySet().removeIf(p -> !p.equals(keep));
+        if (changed) {
+            save();
+        }
     }
 
     /** {@code peer} left the configuration: a later member of that id is a new one. */
@@ -263,6 +289,9 @@ public final class Identity {
         StringBuilder sb = new StringBuilder();
         sb.append("cluster=").append(clusterId == null ? "" : clusterId).append('\n');
         sb.append("incarnation=").append(incarnation).append('\n');
+        if (forcedAt > 0) {
+            sb.append("forced=").append(forcedAt).append('\n');
+        }
         if (bootstrapVoters != null) {
             sb.append("bootstrap=").append(String.join(",", bootstrapVoters)).append('\n');
         }

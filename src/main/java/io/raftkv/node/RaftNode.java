@@ -485,7 +485,7 @@ public final class RaftNode implements AutoCloseable {
             if (e.type() == EntryType.CONFIG) {
                 membership.applied(ConfigEntry.decode(e.data()));
             } else if (e.type() == EntryType.IDENTITY) {
-                membership.identityApplied(e.data());
+                membership.identityApplied(e.index(), e.data());
             }
         }
         appliedSinceFlush += entries.size();

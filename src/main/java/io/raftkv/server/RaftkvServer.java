@@ -295,13 +295,23 @@ public class RaftkvServer {
                     identity.forget(e.change().nodeId());
                 }
                 case PROMOTE -> directory.promoted(e.change().nodeId());
+                case FORCE_NEW_CLUSTER -> {
+                    // Everyone but the survivor left: their registrations (applied before, on a node that joins the
+                    // new cluster) and addresses are of the old cluster.
+                    String survivor = e.change().nodeId();
+                    identity.forgetAllBut(survivor);
+                    directory.view().keySet().stream().filter(id -> !id.equals(survivor)).toList().forEach(directory::forget);
+                }
                 default -> {
                 }
             }
         }
 
         @Override
-        public void identityApplied(byte[] data) {
+        public void identityApplied(long index, byte[] data) {
+            if (index < identity.forcedAt()) {
+                return; // a registration of the cluster before the forced new one: those members are gone
+            }
             try {
                 String[] r = Identity.decodeRegistration(data);
                 if (!r[0].equals(config.nodeId())) {

@@ -78,6 +78,8 @@ class ForceNewClusterTest {
             assertEquals(Identity.Refusal.CLUSTER, identity.admit("b", oldCluster, "b-disk"));
             assertNull(identity.peerIncarnation("b"));
             assertTrue(Files.exists(dir.resolve(ForceNewCluster.MARKER)));
+            assertEquals(11, identity.forcedAt());
+            assertEquals(11, Identity.open(dir, List.of(), "x").forcedAt());
             assertEquals(identity.clusterId(), Identity.open(dir, List.of(), "x").clusterId(), "durable");
 
             // Raft on that log: a single voter that elects itself and commits through its own term's first entry.
