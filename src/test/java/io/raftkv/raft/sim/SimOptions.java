@@ -53,6 +53,14 @@ public final class SimOptions {
     /** Steps after which a client gives up on an operation. */
     public int opTimeout = 500;
 
+    /**
+     * Handle Readies in the node runtime's real order (RaftNode.handleReady) instead of persist-then-send: a leader's
+     * AppendEntries and heartbeats leave before its own disk write (and it may crash in between), and a change of the
+     * commit index alone is not saved (it rides along with the next write of entries, term or vote, so a restart may
+     * find applied state ahead of the saved commit index).
+     */
+    public boolean runtimeOrder;
+
     public Mutation mutation = Mutation.NONE;
     /** Check that no node grants two votes in a term (off: leave it to election safety to notice). */
     public boolean checkVotes = true;
@@ -128,6 +136,7 @@ public final class SimOptions {
             o.wConfChange = 1 + r.nextInt(8);
             o.spareNodes = 2 + r.nextInt(4);
         }
+        o.runtimeOrder = r.nextBoolean(); // drawn last: the other options of a seed stay what they were
         return o;
     }
 }
