@@ -335,6 +335,9 @@ public final class Simulation {
         if (opt.mutation == Mutation.CONF_CHANGE_BEFORE_TERM_COMMIT) {
             n.raft.disableOwnTermRuleForTesting();
         }
+        if (opt.mutation == Mutation.COMMIT_OLD_TERM) {
+            n.raft.disableCurrentTermCommitRuleForTesting();
+        }
         n.up = true;
         n.dirty = false;
         n.incarnation++;
