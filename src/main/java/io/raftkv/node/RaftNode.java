@@ -296,7 +296,15 @@ public final class RaftNode implements AutoCloseable {
             future.completeExceptionally(new NotProposedException("node is shutting down"));
             return;
         }
-        inbox.add(work);
+        inbox.add(new Queued(future, work));
+    }
+
+    /** A client's request waiting in the inbox: if the loop stops before it runs, it certainly had no effect. */
+    private record Queued(CompletableFuture<?> future, Runnable work) implements Runnable {
+        @Override
+        public void run() {
+            work.run();
+        }
     }
 
     public Role role() {
@@ -708,7 +716,10 @@ public final class RaftNode implements AutoCloseable {
         leaderWaiters.forEach(f -> f.complete(null));
         Runnable r;
         while ((r = inbox.poll()) != null) {
-            // dropped: callers time out
+            if (r instanceof Queued q) { // never reached the core: not proposed, not read
+                q.future().completeExceptionally(new NotProposedException("node stopped (" + cause.getMessage()
+                        + ") before the request was proposed"));
+            }
         }
     }
 
