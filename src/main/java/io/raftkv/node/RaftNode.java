@@ -114,7 +114,8 @@ public final class RaftNode implements AutoCloseable {
         this.onFatal = onFatal;
         RaftConfig config = new RaftConfig(settings.id(), settings.bootstrapVoters(), settings.electionTicks(),
                 settings.heartbeatTicks(), settings.maxMsgBytes(), settings.maxInflight(), 16L << 20, true, true,
-                stateMachine.lastApplied(), random == null ? new SecureRandom() : random);
+                stateMachine.lastApplied(), random == null ? new SecureRandom() : random,
+                16 * settings.maxMsgBytes()); // per follower: at most 16 full appends' worth of entries unacknowledged
         SnapshotMeta latest = snapshots.latest();
         this.raft = new Raft(config, storage, latest);
         this.snapshotIndex = latest.index();

@@ -92,7 +92,7 @@ public final class Raft {
         this.config = config;
         this.id = config.id();
         this.log = new RaftLog(storage, config.applied(), snapshot, Configuration.ofVoters(config.voters()));
-        this.tracker = new ProgressTracker(id, log.configuration(), config.maxInflight());
+        this.tracker = new ProgressTracker(id, log.configuration(), config.maxInflight(), config.maxInflightBytes());
         HardState hs = storage.hardState();
         if (hs.commit() > storage.lastIndex()) {
             throw new IllegalStateException("stored commit index " + hs.commit() + " is beyond the stored log (last " + storage.lastIndex() + ")");
@@ -470,7 +470,10 @@ public final class Raft {
     private void handleHeartbeat(Message m) {
         // The leader sends min(matchIndex, commit), so everything up to it matches the leader's log.
         log.commitTo(Math.min(m.commit(), log.lastIndex()));
-        send(Message.builder(HEARTBEAT_RESPONSE, id, m.from(), term).context(m.context()));
+        // The log's end (index, term), sent after this Ready is persisted: if its term is the leader's, Log Matching
+        // makes it an acknowledgement of everything up to it (see handleHeartbeatResponse).
+        send(Message.builder(HEARTBEAT_RESPONSE, id, m.from(), term).context(m.context()).index(log.lastIndex())
+                .logTerm(log.lastTerm()));
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -558,7 +561,14 @@ public final class Raft {
             return;
         }
         pr.setRecentActive(true);
-        if (pr.matchIndex() < log.lastIndex()) {
+        if (m.logTerm() == term && m.index() > pr.matchIndex() && pr.state() != Progress.State.SNAPSHOT) {
+            // Its log ends with an entry of this term, which only this leader appends: by Log Matching it holds this
+            // log up to there, durably. A slow follower's late acknowledgement, or a lost one, needs no re-send.
+            if (pr.appendAccepted(Math.min(m.index(), log.lastIndex()))) {
+                maybeCommit();
+            }
+        }
+        if (role == Role.LEADER && pr.matchIndex() < log.lastIndex()) {
             pr.heartbeatWhileBehind(); // may detect a lost append and fall back to probing
             sendAppend(m.from(), pr.state() == Progress.State.PROBE);
         }
@@ -584,7 +594,11 @@ public final class Raft {
         }
         send(Message.builder(APPEND, id, to, term).index(prevIndex).logTerm(prevTerm).entries(entries).commit(log.committed));
         if (!entries.isEmpty()) {
-            pr.sentEntries(entries.get(entries.size() - 1).index());
+            long bytes = 0;
+            for (Entry e : entries) {
+                bytes += e.data().length;
+            }
+            pr.sentEntries(entries.get(entries.size() - 1).index(), bytes);
         } else {
             pr.sentEmptyProbe();
         }

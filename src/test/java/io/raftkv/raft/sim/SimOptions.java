@@ -13,6 +13,8 @@ public final class SimOptions {
     public boolean checkQuorum = true;
     public long maxMsgBytes = 1 << 20;
     public int maxInflight = 256;
+    /** Bound on the entry bytes of a peer's unacknowledged appends (0: none). */
+    public long maxInflightBytes;
     public long maxApplyBytes = 16 << 20;
 
     // Chaos: relative weights of the actions chaosStep() picks from.
@@ -136,7 +138,10 @@ public final class SimOptions {
             o.wConfChange = 1 + r.nextInt(8);
             o.spareNodes = 2 + r.nextInt(4);
         }
-        o.runtimeOrder = r.nextBoolean(); // drawn last: the other options of a seed stay what they were
+        o.runtimeOrder = r.nextBoolean(); // drawn after the others: the earlier options of a seed stay what they were
+        if (r.nextInt(3) == 0) {
+            o.maxInflightBytes = 20 + r.nextInt(200); // a few entries' worth: flow control by bytes
+        }
         return o;
     }
 }

@@ -326,7 +326,7 @@ public final class Simulation {
 
     private RaftConfig config(SimNode n) {
         return new RaftConfig(n.id, membership.bootstrapFor(n.id), opt.electionTick, opt.heartbeatTick, opt.maxMsgBytes, opt.maxInflight,
-                opt.maxApplyBytes, opt.preVote, opt.checkQuorum, n.applied, new Random(rnd.nextLong()));
+                opt.maxApplyBytes, opt.preVote, opt.checkQuorum, n.applied, new Random(rnd.nextLong()), opt.maxInflightBytes);
     }
 
     private void boot(SimNode n) {
