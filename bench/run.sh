@@ -460,6 +460,49 @@ for rep in $(seq 1 "$FAILOVERS"); do
 done
 
 # --------------------------------------------------------------------------------------------------------------
+# 4b. Retrying clients under a nemesis: every 2-4 s a random member is SIGKILLed (restarted 1 s later) or paused
+#     (SIGSTOP, SIGCONT after 1-3 s), while bench/RetryingClients.java writes unique keys and retries each write
+#     until it is acknowledged (raftkv: with session headers). Reports the share of requests answered 2xx, the
+#     longest gap without an acknowledged write, duplicates (writes applied twice) and acknowledged writes lost.
+
+NEMESIS_SECONDS=${BENCH_NEMESIS_SECONDS:-$(( QUICK ? 10 : 40 ))}
+declare -A NEMESIS=()
+nemesis_run() { # sys
+  local sys=$1 endpoints="" n out victim pick
+  for n in "${NODES[@]}"; do endpoints+="${endpoints:+,}$(url "$sys" "$n")"; done
+  out=$TMP/nemesis-$sys.txt
+  progress "nemesis | $sys | $NEMESIS_SECONDS s, 4 retrying clients"
+  java "$BENCH_DIR/RetryingClients.java" "$(kind "$sys")" "$NEMESIS_SECONDS" 4 "$endpoints" >"$out" 2>&1 &
+  local client=$! end=$(($(now_us) + NEMESIS_SECONDS * 1000000))
+  RANDOM=7
+  while (($(now_us) < end)); do
+    sleep "$((2 + RANDOM % 3))"
+    victim=${NODES[$((RANDOM % ${#NODES[@]}))]}
+    pick=$((RANDOM % 2))
+    if ((pick == 0)); then
+      kill -9 "${PID[$sys/$victim]}" 2>/dev/null || true
+      { wait "${PID[$sys/$victim]}"; } 2>/dev/null || true
+      sleep 1
+      start_member "$sys" "$victim"
+    else
+      kill -STOP "${PID[$sys/$victim]}" 2>/dev/null || true
+      sleep "$((1 + RANDOM % 3))"
+      kill -CONT "${PID[$sys/$victim]}" 2>/dev/null || true
+    fi
+  done
+  wait "$client" || true
+  NEMESIS[$sys]=$(grep '^RESULT' "$out" || echo "RESULT failed")
+  progress "    -> ${NEMESIS[$sys]}"
+  for n in "${NODES[@]}"; do                                 # every member back and caught up before going on
+    alive "$sys" "$n" || start_member "$sys" "$n"
+  done
+  wait_leader "$sys" "$LEADER_TIMEOUT" >/dev/null || note "$sys: no leader after the nemesis"
+}
+if command -v java >/dev/null; then
+  for sys in "${SYSTEMS[@]}"; do nemesis_run "$sys" || true; done
+fi
+
+# --------------------------------------------------------------------------------------------------------------
 # 5. The report
 
 col() { # row sys column(4=ops 5=p50 6=p99) -> median over the runs
@@ -525,6 +568,14 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
   for sys in "${SYSTEMS[@]}"; do printf ' %s |' "$(secs "${STARTUP_US[$sys]}")"; done; echo
   printf '| failover: SIGKILL leader -> first write acknowledged by another member |'
   for sys in "${SYSTEMS[@]}"; do printf ' %s |' "$(ms_list_summary "${FAILOVER_MS[$sys]:-}")"; done; echo
+  printf '| retrying clients under a nemesis (%s s; kill -9 or SIGSTOP a random member every 2-4 s): requests answered 2xx, longest gap without an acknowledged write, writes applied twice, acknowledged writes lost |' "$NEMESIS_SECONDS"
+  for sys in "${SYSTEMS[@]}"; do
+    r=${NEMESIS[$sys]:-}
+    if [[ $r == *requests=* ]]; then
+      printf ' %s%% of %s, %s ms, %s duplicates, %s lost |' "$(awk -v o="$(field "$r" ok)" -v q="$(field "$r" requests)" 'BEGIN { printf "%.1f", 100 * o / (q ? q : 1) }')" \
+        "$(thousands "$(field "$r" requests)")" "$(thousands "$(field "$r" maxgap_ms)")" "$(field "$r" duplicates)" "$(field "$r" lost)"
+    else printf ' n/a |'; fi
+  done; echo
   printf '| killed member restarted -> healthy again |'
   for sys in "${SYSTEMS[@]}"; do printf ' %s |' "$(ms_list_summary "${RECOVER_MS[$sys]:-}")"; done; echo
   printf '| RSS per member idle, after start-up (node1 / node2 / node3) |'

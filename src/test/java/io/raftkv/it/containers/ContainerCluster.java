@@ -148,6 +148,21 @@ final class ContainerCluster implements AutoCloseable {
         hostPorts.remove(id);
     }
 
+    /** SIGSTOP (docker pause): the node freezes, connections stay open and time out; {@link #unpause} resumes it. */
+    void pause(String id) {
+        docker.pauseContainerCmd(nodes.get(id).getContainerId()).exec();
+    }
+
+    void unpause(String id) {
+        docker.unpauseContainerCmd(nodes.get(id).getContainerId()).exec();
+    }
+
+    /** SIGTERM with 10 s grace (docker stop): a graceful shutdown, as a rolling update does; {@link #restart} after. */
+    void gracefulStop(String id) {
+        hostPorts.remove(id);
+        docker.stopContainerCmd(nodes.get(id).getContainerId()).withTimeout(10).exec();
+    }
+
     /** Starts a killed node's container again and waits until it answers; the published port changes. */
     void restart(String id) throws InterruptedException {
         String cid = nodes.get(id).getContainerId();

@@ -1,0 +1,163 @@
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The benchmark's retrying clients (bench/run.sh, the nemesis row): N clients, each writing unique keys one after the
+ * other and retrying every write until it is acknowledged, whatever the cluster does (a redirect is followed, no
+ * answer / 5xx / 429 is retried at the next endpoint). Against raftkv each client has a session
+ * (Raftkv-Client-Id, Raftkv-Request-Seq), so a retry is never applied twice; etcd has no such thing. At the end every
+ * acknowledged key is read back and its version checked: a version above 1 means the write was applied twice.
+ * <p>
+ * Prints one line: {@code RESULT requests=... ok=... writes=... acked=... duplicates=... maxgap_ms=... lost=...}.
+ * <pre>
+ *   java bench/RetryingClients.java raftkv|etcd SECONDS CLIENTS URL[,URL...]
+ * </pre>
+ */
+public class RetryingClients {
+
+    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1))
+            .followRedirects(HttpClient.Redirect.NEVER).build();
+    static final AtomicLong requests = new AtomicLong();
+    static final AtomicLong ok = new AtomicLong();
+    static final AtomicLong writes = new AtomicLong();
+    static final Map<String, String> acked = new ConcurrentHashMap<>();
+    static volatile long lastSuccess = System.nanoTime();
+    static volatile long maxGap;
+
+    public static void main(String[] args) throws Exception {
+        boolean etcd = args[0].equals("etcd");
+        long seconds = Long.parseLong(args[1]);
+        int clients = Integer.parseInt(args[2]);
+        List<URI> endpoints = new ArrayList<>();
+        for (String e : args[3].split(",")) {
+            endpoints.add(URI.create(e));
+        }
+        long end = System.nanoTime() + seconds * 1_000_000_000L;
+        List<Thread> threads = new ArrayList<>();
+        lastSuccess = System.nanoTime();
+        for (int c = 0; c < clients; c++) {
+            int client = c;
+            Thread t = new Thread(() -> run(etcd, client, endpoints, end));
+            t.start();
+            threads.add(t);
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        long duplicates = 0;
+        long lost = 0;
+        for (Map.Entry<String, String> e : acked.entrySet()) {
+            long version = readVersion(etcd, endpoints, e.getKey());
+            if (version < 0) {
+                lost++;
+            } else if (version > 1) {
+                duplicates++;
+            }
+        }
+        System.out.printf("RESULT requests=%d ok=%d writes=%d acked=%d duplicates=%d maxgap_ms=%d lost=%d%n",
+                requests.get(), ok.get(), writes.get(), acked.size(), duplicates, maxGap / 1_000_000, lost);
+    }
+
+    static void run(boolean etcd, int client, List<URI> endpoints, long end) {
+        String session = UUID.randomUUID().toString();
+        int target = client % endpoints.size();
+        for (long seq = 1; System.nanoTime() < end; seq++) {
+            String key = "nemesis/" + session.substring(0, 8) + "/" + seq;
+            writes.incrementAndGet();
+            URI at = endpoints.get(target);
+            while (System.nanoTime() < end) {
+                requests.incrementAndGet();
+                try {
+                    HttpResponse<String> r = HTTP.send(write(etcd, at, key, session, seq), HttpResponse.BodyHandlers.ofString());
+                    int sc = r.statusCode();
+                    if (sc == 200 || sc == 201) {
+                        ok.incrementAndGet();
+                        acked.put(key, "");
+                        long now = System.nanoTime();
+                        synchronized (RetryingClients.class) {
+                            maxGap = Math.max(maxGap, now - lastSuccess);
+                            lastSuccess = now;
+                        }
+                        break;
+                    }
+                    if ((sc == 307 || sc == 308) && r.headers().firstValue("Location").isPresent()) {
+                        URI loc = at.resolve(r.headers().firstValue("Location").get());
+                        at = URI.create(loc.getScheme() + "://" + loc.getAuthority());
+                        continue;
+                    }
+                } catch (Exception e) {
+                    // no answer: the outcome is unknown; retry (the session makes that safe on raftkv)
+                }
+                target = (target + 1) % endpoints.size();
+                at = endpoints.get(target);
+                sleep(50);
+            }
+        }
+    }
+
+    static HttpRequest write(boolean etcd, URI at, String key, String session, long seq) {
+        if (etcd) {
+            String body = "{\"key\":\"" + b64(key) + "\",\"value\":\"" + b64("v") + "\"}";
+            return HttpRequest.newBuilder(at.resolve("/v3/kv/put")).timeout(Duration.ofSeconds(2))
+                    .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        }
+        return HttpRequest.newBuilder(at.resolve("/v1/kv/" + key)).timeout(Duration.ofSeconds(2))
+                .header("Raftkv-Client-Id", session).header("Raftkv-Request-Seq", Long.toString(seq))
+                .PUT(HttpRequest.BodyPublishers.ofString("v")).build();
+    }
+
+    /** The key's version (1 = written once), -1 if it is missing; asked of each endpoint until one answers. */
+    static long readVersion(boolean etcd, List<URI> endpoints, String key) throws InterruptedException {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            URI at = endpoints.get(attempt % endpoints.size());
+            try {
+                if (etcd) {
+                    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(at.resolve("/v3/kv/range"))
+                            .timeout(Duration.ofSeconds(2)).POST(HttpRequest.BodyPublishers.ofString(
+                                    "{\"key\":\"" + b64(key) + "\"}")).build(), HttpResponse.BodyHandlers.ofString());
+                    if (r.statusCode() == 200) {
+                        String b = r.body();
+                        int v = b.indexOf("\"version\":\"");
+                        return v < 0 ? -1 : Long.parseLong(b.substring(v + 11, b.indexOf('"', v + 11)));
+                    }
+                } else {
+                    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(at.resolve("/v1/kv/" + key))
+                            .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+                    if (r.statusCode() == 200) {
+                        return Long.parseLong(r.headers().firstValue("X-Raftkv-Version").orElse("-1"));
+                    }
+                    if (r.statusCode() == 404) {
+                        return -1;
+                    }
+                }
+            } catch (Exception e) {
+                // next endpoint
+            }
+            sleep(100);
+        }
+        return -1;
+    }
+
+    static String b64(String s) {
+        return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
