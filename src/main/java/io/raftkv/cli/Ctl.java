@@ -118,11 +118,16 @@ public final class Ctl {
             usage(out);
             return args.isEmpty() ? EXIT_USAGE : EXIT_OK;
         }
-        String cmd = args.get(0);
+        int at = commandIndex(args);
+        if (at < 0) {
+            throw new CtlException(EXIT_USAGE, "no command given");
+        }
+        String cmd = args.get(at);
         if (!HELP.containsKey(cmd)) {
             throw new CtlException(EXIT_USAGE, "unknown command '" + cmd + "'");
         }
-        List<String> rest = args.subList(1, args.size());
+        List<String> rest = new ArrayList<>(args.subList(0, at));
+        rest.addAll(args.subList(at + 1, args.size()));
         if (rest.contains("--help") || rest.contains("-h")) {
             return help(cmd);
         }
@@ -130,6 +135,21 @@ public final class Ctl {
             case "put", "get", "del", "list", "watch" -> new KvCommands(this).run(cmd, rest);
             default -> new ClusterCommands(this).run(cmd, rest);
         };
+    }
+
+    /** Where the command is: the first argument that is neither a global option nor its value; -1 if none. */
+    static int commandIndex(List<String> args) {
+        for (int i = 0; i < args.size(); i++) {
+            String s = args.get(i);
+            if (!s.startsWith("-")) {
+                return i;
+            }
+            String name = s.equals("-o") ? "output" : s.startsWith("--") && !s.contains("=") ? s.substring(2) : null;
+            if (name != null && Args.GLOBAL.contains(name)) {
+                i++; // its value
+            }
+        }
+        return -1;
     }
 
     private int help(String cmd) {
