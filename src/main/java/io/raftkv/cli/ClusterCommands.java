@@ -63,7 +63,7 @@ final class ClusterCommands {
             JsonNode s = m.status();
             String url = m.reachedAt() != null ? m.reachedAt().toString() : m.configuredUrl();
             if (s == null) {
-                t.row(m.id(), url, "unreachable (" + m.error() + ")", null, null, null, null, null, null, null, null);
+                t.row(m.id(), url, "unreachable".equals(m.error()) ? "unreachable" : "unreachable (" + m.error() + ")", null, null, null, null, null, null, null, null);
                 continue;
             }
             String role = s.path("role").asText() + (m.role().equals("learner") ? " (learner)" : "");

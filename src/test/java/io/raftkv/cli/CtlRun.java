@@ -6,9 +6,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 /** One raftkvctl run in this JVM: its exit status and what it printed. */
-record CtlRun(int status, String out, String err) {
+public record CtlRun(int status, String out, String err) {
 
-    static CtlRun of(Map<String, String> env, String... args) {
+    public static CtlRun of(Map<String, String> env, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int status = Ctl.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
