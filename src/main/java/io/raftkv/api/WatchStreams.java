@@ -27,8 +27,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * Sends each watcher's events to its Server-Sent Events connection: one event at a time, the next once the connection
  * has taken the last (so a slow client fills its watcher's bounded queue, and is cut off, instead of filling memory),
- * on a small pool of threads of its own (the replay of old history reads the log), never on the apply thread. An idle
- * watch gets a {@code progress} event every {@code raftkv.watch-progress-interval}: the index it has seen everything
+ * on a small pool of threads of its own (the replay of old history reads the log), never on the apply thread. A stream
+ * opens with a {@code progress} event whose id is the index before its first (so a client resumes from there even
+ * if it saw no change yet), and an idle watch gets a {@code progress} event every {@code raftkv.watch-progress-interval}: the index it has seen everything
  * through, as its id, so a client that reconnects with {@code Last-Event-ID} resumes after it.
  */
 @ApplicationScoped
@@ -82,6 +83,7 @@ public class WatchStreams {
         private volatile boolean done;
         private long lastSendNanos = System.nanoTime();
         private long lastProgress;
+        private boolean greeted;
 
         Pump(Watcher w, boolean values, long progressNanos, SseEventSink sink, Sse sse) {
             this.w = w;
@@ -151,6 +153,11 @@ public class WatchStreams {
                 }
                 return sse.newEventBuilder().name("cut-off").data(String.class, text(m)).build();
             }
+            if (!greeted) {
+                // First, where this stream starts: a client that loses the connection before any event resumes here.
+                greeted = true;
+                return progress(w.start() - 1);
+            }
             long now = System.nanoTime();
             if (now - lastSendNanos < progressNanos) {
                 return null;
@@ -158,11 +165,15 @@ public class WatchStreams {
             long p = w.progress();
             if (p > lastProgress) {
                 lastProgress = p;
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("index", p);
-                return sse.newEventBuilder().name("progress").id(Long.toString(p)).data(String.class, text(m)).build();
+                return progress(p);
             }
             return sse.newEventBuilder().comment("keep-alive").build();
+        }
+
+        private OutboundSseEvent progress(long index) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("index", index);
+            return sse.newEventBuilder().name("progress").id(Long.toString(index)).data(String.class, text(m)).build();
         }
 
         private String text(Map<String, Object> m) {

@@ -85,7 +85,10 @@ class WatchApiTest {
         try (SseTestClient w = SseTestClient.open(BASE + "/v1/watch?prefix=" + p, Map.of())) {
             assertEquals(200, w.response.statusCode());
             assertTrue(w.response.headers().firstValue("content-type").orElse("").startsWith("text/event-stream"));
+            SseReader.Event opening = w.next(WAIT);
+            assertEquals("progress", opening.name(), "a stream opens with where it starts");
             long a1 = put(p + "a", "1");
+            assertTrue(Long.parseLong(opening.id()) < a1, opening.id() + " before " + a1);
             long b = put(p + "b", "2");
             given().body("x").put("/v1/kv/" + p + "a?ifVersion=999").then().statusCode(409); // no event
             given().delete("/v1/kv/" + p + "absent").then().statusCode(200);                   // nothing deleted: no event
@@ -133,9 +136,13 @@ class WatchApiTest {
     void anIdleWatchReportsProgressToResumeAfter() throws Exception {
         long before = put(p + "x", "1");
         try (SseTestClient w = SseTestClient.open(BASE + "/v1/watch?prefix=" + p + "quiet/", Map.of())) {
-            put(p + "y", "2");
-            SseReader.Event e = w.take(1, ev -> ev.name().equals("progress"), WAIT).get(0);
-            assertTrue(Long.parseLong(e.id()) > before, "progress " + e.id() + " covers the writes since " + before);
+            SseReader.Event opening = w.next(WAIT);
+            assertEquals("progress", opening.name());
+            assertTrue(Long.parseLong(opening.id()) >= before, opening.id());
+            long y = put(p + "y", "2");
+            // No event of its prefix comes, but a later progress event covers the write.
+            SseReader.Event e = w.take(1, ev -> ev.name().equals("progress") && Long.parseLong(ev.id()) >= y, WAIT).get(0);
+            assertEquals("{\"index\":" + e.id() + "}", e.data());
         }
     }
 
