@@ -103,3 +103,27 @@ so a bad value stops rendering with this message instead of producing a cluster 
 {{- end -}}
 {{- join "," $peers -}}
 {{- end -}}
+
+{{/*
+RAFTKV_INITIAL_CLUSTER_STATE: "new" when the release is installed (the members bootstrap the cluster together),
+"existing" on every upgrade (a pod that starts on an empty volume then joins, or waits to be replaced, and never
+bootstraps a second cluster). membership.initialClusterState overrides it.
+*/}}
+{{- define "raftkv.initialClusterState" -}}
+{{- $v := .Values.membership.initialClusterState | default "" | toString -}}
+{{- if $v -}}
+{{- if not (has $v (list "new" "existing")) -}}
+{{- fail (printf "membership.initialClusterState must be new, existing or empty, got %q" $v) -}}
+{{- end -}}
+{{- $v -}}
+{{- else if .Release.IsInstall -}}
+new
+{{- else -}}
+existing
+{{- end -}}
+{{- end -}}
+
+{{/* The client Service's URL, in the cluster: any ready member answers for the cluster. */}}
+{{- define "raftkv.serviceUrl" -}}
+{{- printf "http://%s.%s.svc.%s:%d" (include "raftkv.fullname" .) .Release.Namespace .Values.clusterDomain (int .Values.service.port) -}}
+{{- end -}}

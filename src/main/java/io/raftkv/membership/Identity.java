@@ -50,7 +50,15 @@ public final class Identity {
 
     private final Path file;
     private volatile String clusterId;
+    /** The log index of this node's forced new cluster (ForceNewCluster), or 0. */
+    private volatile long forcedAt;
     private final String incarnation;
+    /**
+     * The voters this data directory bootstrapped with (empty for a node that joined), or null for a directory created
+     * before they were recorded. The configuration in effect until the log or a snapshot holds one: recorded at the
+     * first start so that a later raftkv.peers (a chart scaled up) or initial-cluster-state cannot change it.
+     */
+    private final java.util.List<String> bootstrapVoters;
     /** Incarnations seen first-hand (the first message of each peer). */
     private final ConcurrentHashMap<String, String> peers = new ConcurrentHashMap<>();
     /** Incarnations registered through the log (IDENTITY entries, replacements): they win over what was seen. */
@@ -58,10 +66,11 @@ public final class Identity {
     /** Incarnations presented by peers whose messages were refused (what a replacement would accept). */
     private final ConcurrentHashMap<String, String> presented = new ConcurrentHashMap<>();
 
-    private Identity(Path file, String clusterId, String incarnation) {
+    private Identity(Path file, String clusterId, String incarnation, java.util.List<String> bootstrapVoters) {
         this.file = file;
         this.clusterId = clusterId;
         this.incarnation = incarnation;
+        this.bootstrapVoters = bootstrapVoters == null ? null : java.util.List.copyOf(bootstrapVoters);
     }
 
     /**
@@ -79,7 +88,8 @@ public final class Identity {
             return load(file);
         }
         String cluster = bootstrapIds.isEmpty() ? null : clusterIdFor(bootstrapIds, clusterToken);
-        Identity id = new Identity(file, cluster, UUID.randomUUID().toString());
+        Identity id = new Identity(file, cluster, UUID.randomUUID().toString(),
+                new java.util.TreeSet<>(bootstrapIds).stream().toList());
         id.save();
         return id;
     }
@@ -129,9 +139,20 @@ public final class Identity {
             throw new StorageException(file + " has no incarnation: the file is damaged; it was left as it is");
         }
         String cluster = kv.get("cluster");
-        Identity id = new Identity(file, cluster == null || cluster.isBlank() ? null : cluster, inc);
+        String bootstrap = kv.get("bootstrap");
+        java.util.List<String> voters = bootstrap == null ? null
+                : java.util.Arrays.stream(bootstrap.split(",")).filter(v -> !v.isBlank()).toList();
+        Identity id = new Identity(file, cluster == null || cluster.isBlank() ? null : cluster, inc, voters);
         id.peers.putAll(peers);
         id.registered.putAll(registered);
+        String forced = kv.get("forced");
+        if (forced != null && !forced.isBlank()) {
+            try {
+                id.forcedAt = Long.parseLong(forced.trim());
+            } catch (NumberFormatException e) {
+                throw new StorageException(file + " has a damaged forced= line: " + forced);
+            }
+        }
         return id;
     }
 
@@ -141,6 +162,11 @@ public final class Identity {
 
     public String incarnation() {
         return incarnation;
+    }
+
+    /** The voters this directory bootstrapped with (empty: it joined), or null if not recorded (an older directory). */
+    public java.util.List<String> bootstrapVoters() {
+        return bootstrapVoters;
     }
 
     /** The incarnation this node expects of {@code peer} (registered, else seen), or null if it knows none. */
@@ -221,6 +247,35 @@ public final class Identity {
         }
     }
 
+    /**
+     * This node forced a new cluster from its data (at log index {@code index}, see ForceNewCluster): the cluster gets a
+     * new id, derived from the old one, so members that still hold the old cluster's data are refused, and every peer
+     * incarnation is forgotten (the members added back are new ones).
+     */
+    public synchronized void forceNewCluster(long index) {
+        forcedAt = Math.max(forcedAt, index);
+        clusterId = clusterIdFor(java.util.List.of(String.valueOf(clusterId), "forced@" + index, incarnation), "force-new-cluster");
+        peers.clear();
+        registered.clear();
+        presented.clear();
+        save();
+    }
+
+    /** The log index at which this node forced a new cluster, or 0: registrations before it are of the old one. */
+    public long forcedAt() {
+        return forcedAt;
+    }
+
+    /** Every member but {@code keep} left the configuration (a forced new cluster): forget their incarnations. */
+    public synchronized void forgetAllBut(String keep) {
+        boolean changed = peers.keySet().removeIf(p -> !p.equals(keep));
+        changed |= registered.keySet().removeIf(p -> !p.equals(keep));
+        presented.keySet().removeIf(p -> !p.equals(keep));
+        if (changed) {
+            save();
+        }
+    }
+
     /** {@code peer} left the configuration: a later member of that id is a new one. */
     public synchronized void forget(String peer) {
         boolean changed = peers.remove(peer) != null;
@@ -234,6 +289,12 @@ public final class Identity {
         StringBuilder sb = new StringBuilder();
         sb.append("cluster=").append(clusterId == null ? "" : clusterId).append('\n');
         sb.append("incarnation=").append(incarnation).append('\n');
+        if (forcedAt > 0) {
+            sb.append("forced=").append(forcedAt).append('\n');
+        }
+        if (bootstrapVoters != null) {
+            sb.append("bootstrap=").append(String.join(",", bootstrapVoters)).append('\n');
+        }
         new TreeMap<>(peers).forEach((p, inc) -> sb.append("peer.").append(p).append('=').append(inc).append('\n'));
         new TreeMap<>(registered).forEach((p, inc) -> sb.append("registered.").append(p).append('=').append(inc).append('\n'));
         FileSync.writeAtomically(file, sb.toString());

@@ -20,7 +20,7 @@ public interface MembershipListener {
     }
 
     /** An IDENTITY entry (a member's incarnation, registered by a leader) was committed and applied here. */
-    default void identityApplied(byte[] data) {
+    default void identityApplied(long index, byte[] data) {
     }
 
     /** Leader only: whether a learner that has caught up is to be promoted to voter now. */

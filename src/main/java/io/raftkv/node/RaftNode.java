@@ -114,7 +114,8 @@ public final class RaftNode implements AutoCloseable {
         this.onFatal = onFatal;
         RaftConfig config = new RaftConfig(settings.id(), settings.bootstrapVoters(), settings.electionTicks(),
                 settings.heartbeatTicks(), settings.maxMsgBytes(), settings.maxInflight(), 16L << 20, true, true,
-                stateMachine.lastApplied(), random == null ? new SecureRandom() : random);
+                stateMachine.lastApplied(), random == null ? new SecureRandom() : random,
+                16 * settings.maxMsgBytes()); // per follower: at most 16 full appends' worth of entries unacknowledged
         SnapshotMeta latest = snapshots.latest();
         this.raft = new Raft(config, storage, latest);
         this.snapshotIndex = latest.index();
@@ -296,7 +297,15 @@ public final class RaftNode implements AutoCloseable {
             future.completeExceptionally(new NotProposedException("node is shutting down"));
             return;
         }
-        inbox.add(work);
+        inbox.add(new Queued(future, work));
+    }
+
+    /** A client's request waiting in the inbox: if the loop stops before it runs, it certainly had no effect. */
+    private record Queued(CompletableFuture<?> future, Runnable work) implements Runnable {
+        @Override
+        public void run() {
+            work.run();
+        }
     }
 
     public Role role() {
@@ -485,7 +494,7 @@ public final class RaftNode implements AutoCloseable {
             if (e.type() == EntryType.CONFIG) {
                 membership.applied(ConfigEntry.decode(e.data()));
             } else if (e.type() == EntryType.IDENTITY) {
-                membership.identityApplied(e.data());
+                membership.identityApplied(e.index(), e.data());
             }
         }
         appliedSinceFlush += entries.size();
@@ -708,7 +717,10 @@ public final class RaftNode implements AutoCloseable {
         leaderWaiters.forEach(f -> f.complete(null));
         Runnable r;
         while ((r = inbox.poll()) != null) {
-            // dropped: callers time out
+            if (r instanceof Queued q) { // never reached the core: not proposed, not read
+                q.future().completeExceptionally(new NotProposedException("node stopped (" + cause.getMessage()
+                        + ") before the request was proposed"));
+            }
         }
     }
 

@@ -21,7 +21,12 @@ public record ConfChange(Type type, String nodeId, byte[] context) {
         /** A learner becomes a voter. */
         PROMOTE(2),
         /** A voter or a learner leaves. */
-        REMOVE(3);
+        REMOVE(3),
+        /**
+         * Disaster recovery: the node named becomes the only voter and every other member leaves. Never proposed; a
+         * node started with {@code raftkv.force-new-cluster=true} writes it into its own log (see ForceNewCluster).
+         */
+        FORCE_NEW_CLUSTER(4);
 
         public final int code;
 
@@ -53,6 +58,10 @@ public record ConfChange(Type type, String nodeId, byte[] context) {
 
     public static ConfChange promote(String id) {
         return new ConfChange(Type.PROMOTE, id, null);
+    }
+
+    public static ConfChange forceNewCluster(String survivor) {
+        return new ConfChange(Type.FORCE_NEW_CLUSTER, survivor, null);
     }
 
     public static ConfChange remove(String id) {

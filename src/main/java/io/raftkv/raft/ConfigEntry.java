@@ -15,7 +15,8 @@ import java.io.IOException;
  * Binary encoding, big-endian, stable (it is in every log and snapshot):
  * <pre>
  *   u8      version (1)
- *   u8      change type ({@link ConfChange.Type#code}: 1 ADD_LEARNER, 2 PROMOTE, 3 REMOVE)
+ *   u8      change type ({@link ConfChange.Type#code}: 1 ADD_LEARNER, 2 PROMOTE, 3 REMOVE,
+ *                                              4 FORCE_NEW_CLUSTER)
  *   u16     node id length, then the node id in UTF-8
  *   u32     context length, then the context bytes
  *   ...     the resulting configuration, as {@link Configuration#encode()}

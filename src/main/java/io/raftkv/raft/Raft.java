@@ -68,6 +68,7 @@ public final class Raft {
     /** Leader only: the follower leadership is being handed to, or null. */
     private String leadTransferee;
     private boolean skipOwnTermRule; // mutation tests only: see disableOwnTermRuleForTesting
+    private boolean skipCurrentTermCommitRule; // mutation tests only: see disableCurrentTermCommitRuleForTesting
 
     // ReadIndex (dissertation 6.4).
     private final ReadIndexQueue reads = new ReadIndexQueue();
@@ -91,7 +92,7 @@ public final class Raft {
         this.config = config;
         this.id = config.id();
         this.log = new RaftLog(storage, config.applied(), snapshot, Configuration.ofVoters(config.voters()));
-        this.tracker = new ProgressTracker(id, log.configuration(), config.maxInflight());
+        this.tracker = new ProgressTracker(id, log.configuration(), config.maxInflight(), config.maxInflightBytes());
         HardState hs = storage.hardState();
         if (hs.commit() > storage.lastIndex()) {
             throw new IllegalStateException("stored commit index " + hs.commit() + " is beyond the stored log (last " + storage.lastIndex() + ")");
@@ -151,6 +152,14 @@ public final class Raft {
         appendPending = true;
         configurationAppended();
         return e;
+    }
+
+    /**
+     * Lets a leader commit an entry of an earlier term once a quorum stores it (the rule of paper 5.4.2 lifted: the
+     * Figure 8 bug), for the mutation tests only: never call it elsewhere.
+     */
+    public void disableCurrentTermCommitRuleForTesting() {
+        skipCurrentTermCommitRule = true;
     }
 
     /** Lifts the own-term rule of {@link #proposeConfChange}, for the mutation tests only: never call it elsewhere. */
@@ -461,7 +470,10 @@ public final class Raft {
     private void handleHeartbeat(Message m) {
         // The leader sends min(matchIndex, commit), so everything up to it matches the leader's log.
         log.commitTo(Math.min(m.commit(), log.lastIndex()));
-        send(Message.builder(HEARTBEAT_RESPONSE, id, m.from(), term).context(m.context()));
+        // The log's end (index, term), sent after this Ready is persisted: if its term is the leader's, Log Matching
+        // makes it an acknowledgement of everything up to it (see handleHeartbeatResponse).
+        send(Message.builder(HEARTBEAT_RESPONSE, id, m.from(), term).context(m.context()).index(log.lastIndex())
+                .logTerm(log.lastTerm()));
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -549,7 +561,14 @@ public final class Raft {
             return;
         }
         pr.setRecentActive(true);
-        if (pr.matchIndex() < log.lastIndex()) {
+        if (m.logTerm() == term && m.index() > pr.matchIndex() && pr.state() != Progress.State.SNAPSHOT) {
+            // Its log ends with an entry of this term, which only this leader appends: by Log Matching it holds this
+            // log up to there, durably. A slow follower's late acknowledgement, or a lost one, needs no re-send.
+            if (pr.appendAccepted(Math.min(m.index(), log.lastIndex()))) {
+                maybeCommit();
+            }
+        }
+        if (role == Role.LEADER && pr.matchIndex() < log.lastIndex()) {
             pr.heartbeatWhileBehind(); // may detect a lost append and fall back to probing
             sendAppend(m.from(), pr.state() == Progress.State.PROBE);
         }
@@ -575,7 +594,11 @@ public final class Raft {
         }
         send(Message.builder(APPEND, id, to, term).index(prevIndex).logTerm(prevTerm).entries(entries).commit(log.committed));
         if (!entries.isEmpty()) {
-            pr.sentEntries(entries.get(entries.size() - 1).index());
+            long bytes = 0;
+            for (Entry e : entries) {
+                bytes += e.data().length;
+            }
+            pr.sentEntries(entries.get(entries.size() - 1).index(), bytes);
         } else {
             pr.sentEmptyProbe();
         }
@@ -659,7 +682,7 @@ public final class Raft {
      */
     private boolean maybeCommit() {
         long quorumMatch = tracker.committedIndex();
-        if (quorumMatch > log.committed && log.term(quorumMatch) == term) {
+        if (quorumMatch > log.committed && (log.term(quorumMatch) == term || skipCurrentTermCommitRule)) {
             log.commitTo(quorumMatch);
             reads.releaseAwaitingCommit(log.committed, tracker.selfIsSoleVoter());
             if (!tracker.selfIsVoter() && log.configs.lastChangeIndex() <= log.committed) {

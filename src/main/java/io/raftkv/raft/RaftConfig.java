@@ -21,10 +21,20 @@ import java.util.Random;
  *                       followers ignore vote requests while they hear from a leader (dissertation 6.2, 9.6)
  * @param applied        the state machine's lastApplied at start (entries up to it are not handed out again)
  * @param random         the source of election timeout jitter (seeded in tests)
+ * @param maxInflightBytes bound on the entry bytes of a peer's unacknowledged appends, besides their number (0: no
+ *                       bound): a follower far behind is fed in bounded steps, not a whole backlog at once
  */
 public record RaftConfig(String id, List<String> voters, int electionTick, int heartbeatTick, long maxMsgBytes,
                          int maxInflight, long maxApplyBytes, boolean preVote, boolean checkQuorum, long applied,
-                         Random random) {
+                         Random random, long maxInflightBytes) {
+
+    /** Without a byte bound on appends in flight. */
+    public RaftConfig(String id, List<String> voters, int electionTick, int heartbeatTick, long maxMsgBytes,
+                      int maxInflight, long maxApplyBytes, boolean preVote, boolean checkQuorum, long applied,
+                      Random random) {
+        this(id, voters, electionTick, heartbeatTick, maxMsgBytes, maxInflight, maxApplyBytes, preVote, checkQuorum,
+                applied, random, 0);
+    }
 
     public RaftConfig {
         if (id == null || id.isBlank()) {
@@ -40,6 +50,9 @@ public record RaftConfig(String id, List<String> voters, int electionTick, int h
         if (maxInflight < 1 || maxMsgBytes < 1 || maxApplyBytes < 1) {
             throw new IllegalArgumentException("maxInflight, maxMsgBytes and maxApplyBytes must be positive");
         }
+        if (maxInflightBytes < 0) {
+            throw new IllegalArgumentException("maxInflightBytes must not be negative (0: no bound)");
+        }
         if (random == null) {
             throw new IllegalArgumentException("a random source is required");
         }
@@ -51,14 +64,14 @@ public record RaftConfig(String id, List<String> voters, int electionTick, int h
     }
 
     public RaftConfig withTicks(int election, int heartbeat) {
-        return new RaftConfig(id, voters, election, heartbeat, maxMsgBytes, maxInflight, maxApplyBytes, preVote, checkQuorum, applied, random);
+        return new RaftConfig(id, voters, election, heartbeat, maxMsgBytes, maxInflight, maxApplyBytes, preVote, checkQuorum, applied, random, maxInflightBytes);
     }
 
     public RaftConfig withPreVoteAndCheckQuorum(boolean pv, boolean cq) {
-        return new RaftConfig(id, voters, electionTick, heartbeatTick, maxMsgBytes, maxInflight, maxApplyBytes, pv, cq, applied, random);
+        return new RaftConfig(id, voters, electionTick, heartbeatTick, maxMsgBytes, maxInflight, maxApplyBytes, pv, cq, applied, random, maxInflightBytes);
     }
 
     public RaftConfig withLimits(long msgBytes, int inflight) {
-        return new RaftConfig(id, voters, electionTick, heartbeatTick, msgBytes, inflight, maxApplyBytes, preVote, checkQuorum, applied, random);
+        return new RaftConfig(id, voters, electionTick, heartbeatTick, msgBytes, inflight, maxApplyBytes, preVote, checkQuorum, applied, random, maxInflightBytes);
     }
 }

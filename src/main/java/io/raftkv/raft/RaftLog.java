@@ -56,19 +56,7 @@ final class RaftLog {
         if (applied < storage.firstIndex() - 1) {
             throw new IllegalStateException("state machine applied " + applied + " but the log starts at " + storage.firstIndex());
         }
-        long from;
-        if (snapshot.configuration() != null) {
-            configs = new ConfigurationLog(snapshot.index(), snapshot.configuration());
-            from = Math.max(snapshot.index() + 1, storage.firstIndex());
-        } else {
-            configs = new ConfigurationLog(0, bootstrap);
-            from = storage.firstIndex();
-        }
-        while (from <= storage.lastIndex()) {
-            List<Entry> chunk = storage.entries(from, storage.lastIndex() + 1, 4 << 20);
-            configs.appended(chunk.stream().filter(e -> e.type() == EntryType.CONFIG).toList());
-            from += chunk.size();
-        }
+        configs = ConfigurationLog.recover(storage, snapshot, bootstrap);
         this.snapshot = snapshot.isNone() ? snapshot : snapshot.withConfiguration(configs.at(snapshot.index()));
     }
 

@@ -121,6 +121,25 @@ public interface RaftkvConfig {
     @WithDefault("new")
     String initialClusterState();
 
+    /**
+     * Disaster recovery for a cluster that lost its quorum for good: this member, on its own data, becomes the only
+     * voter of a new cluster (its log's uncommitted tail included); then add the others back with empty data. Acts
+     * once per data directory (see io.raftkv.membership.ForceNewCluster). Unsafe while other members are alive.
+     */
+    @WithDefault("false")
+    boolean forceNewCluster();
+
+    /**
+     * A node that is not a member yet asks a peer to add it (POST /v1/members, as a learner promoted once caught up),
+     * every {@code raftkv.join-interval}: what a chart's new replica does. Never for an id that is a member already.
+     */
+    @WithDefault("false")
+    boolean join();
+
+    /** How often a joining node asks to be added (read by the scheduler; declared so that it validates). */
+    @WithDefault("2s")
+    Duration joinInterval();
+
     /** Promote a learner to voter once it has caught up (unless it was added with "learner": true). */
     @WithDefault("true")
     boolean autoPromote();

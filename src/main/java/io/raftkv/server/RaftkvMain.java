@@ -3,14 +3,16 @@ package io.raftkv.server;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
 import io.raftkv.inspect.DumpCommand;
+import io.raftkv.membership.ScaleDownCommand;
 
 import java.util.Arrays;
 
 /**
  * The executable's entry point (the JVM jar and the native executable alike). {@code raftkv dump ...} runs the offline
  * dump of a data directory ({@link DumpCommand}) without starting Quarkus, a node or any port, and exits with the
- * dump's status; {@code raftkv ctl ...} runs the command-line client ({@code raftkvctl}, {@link io.raftkv.cli.Ctl})
- * the same way; anything else (no arguments, as the images and scripts start it) starts the node as before.
+ * dump's status; {@code raftkv scale-down ...} removes the highest-ordinal members before a chart shrinks
+ * ({@link ScaleDownCommand}); {@code raftkv ctl ...} runs the command-line client ({@code raftkvctl},
+ * {@link io.raftkv.cli.Ctl}) the same way; anything else (no arguments, as the images and scripts start it) starts the node as before.
  */
 @QuarkusMain
 public final class RaftkvMain {
@@ -18,6 +20,11 @@ public final class RaftkvMain {
     public static void main(String... args) {
         if (args.length > 0 && "dump".equals(args[0])) {
             int status = DumpCommand.run(Arrays.copyOfRange(args, 1, args.length), System.out, System.err);
+            System.out.flush();
+            System.exit(status);
+        }
+        if (args.length > 0 && "scale-down".equals(args[0])) {
+            int status = ScaleDownCommand.run(Arrays.copyOfRange(args, 1, args.length), System.out, System.err);
             System.out.flush();
             System.exit(status);
         }

@@ -6,11 +6,13 @@ import io.quarkus.runtime.StartupEvent;
 import io.raftkv.events.EventLog;
 import io.raftkv.node.NodeSettings;
 import io.raftkv.node.RaftNode;
+import io.raftkv.membership.ForceNewCluster;
 import io.raftkv.membership.Identity;
 import io.raftkv.membership.MemberContext;
 import io.raftkv.membership.MemberDirectory;
 import io.raftkv.raft.ConfChange;
 import io.raftkv.raft.ConfigEntry;
+import io.raftkv.raft.SnapshotMeta;
 import io.raftkv.statemachine.KvStateMachine;
 import io.raftkv.snapshot.KvNodeSnapshots;
 import io.raftkv.snapshot.SnapshotInfo;
@@ -99,6 +101,9 @@ public class RaftkvServer {
         directory = new MemberDirectory(dataDir, config.nodeId(), configured);
         members = directory.view();
         identity = Identity.open(dataDir, bootstrapVoters(configured), config.clusterToken());
+        // The bootstrap configuration is the one recorded at the first start: a changed raftkv.peers or
+        // initial-cluster-state on a later start (a chart scaled up) must not change it.
+        List<String> bootstrap = identity.bootstrapVoters() != null ? identity.bootstrapVoters() : bootstrapVoters(configured);
         if (diskSpace == null) {
             diskSpace = new DiskSpace(dataDir, config.minFreeDiskBytes());
         }
@@ -111,13 +116,16 @@ public class RaftkvServer {
         NodeSettings settings = new NodeSettings(config.nodeId(), members, config.tick(), heartbeatTicks, electionTicks,
                 config.requestTimeout(), config.applyFlushInterval(), config.maxMessageBytes(), config.maxInflight(),
                 config.snapshotThreshold(), config.snapshotThresholdBytes(), config.snapshotLogMargin(),
-                config.maxPendingWrites(), config.maxPendingWriteBytes(), bootstrapVoters(configured));
+                config.maxPendingWrites(), config.maxPendingWriteBytes(), bootstrap);
 
         RaftLogStores.Kind logStore = RaftLogStores.Kind.parse(config.logStore());
         events = EventLog.open(dataDir, config.nodeId());
         logStorage = RaftLogStores.open(logStore, dataDir, config.walSegmentBytes());
         SnapshotStore snapshotStore = SnapshotStore.open(dataDir);
         reconcileLogWithSnapshot(snapshotStore);
+        if (config.forceNewCluster()) {
+            forceNewCluster(snapshotStore, settings.bootstrapVoters());
+        }
         stateMachine = SnapshotRestore.openStateMachine(dataDir, snapshotStore, logStorage.firstIndex(), why -> {
             LOG.warnf("raftkv node %s: %s", config.nodeId(), why);
             events.log(why);
@@ -141,6 +149,20 @@ public class RaftkvServer {
         node.start();
         LOG.infof("raftkv node %s at %s, data in %s (%s log), members %s", config.nodeId(), members.get(config.nodeId()),
                 dataDir, config.logStore(), members);
+    }
+
+    /** raftkv.force-new-cluster=true: this member alone, on its own data (see ForceNewCluster). */
+    private void forceNewCluster(SnapshotStore snapshotStore, List<String> bootstrap) {
+        SnapshotMeta latest = snapshotStore.latest().map(info -> snapshotStore.readHeader(info).metaWithConfiguration())
+                .orElse(SnapshotMeta.NONE);
+        ForceNewCluster.Outcome o = ForceNewCluster.apply(dataDir, logStorage, latest,
+                bootstrap.isEmpty() ? io.raftkv.raft.Configuration.EMPTY : io.raftkv.raft.Configuration.ofVoters(bootstrap),
+                config.nodeId(), identity);
+        LOG.warnf("raftkv node %s: %s", config.nodeId(), o.description());
+        events.log(o.description());
+        if (o.before() != null) {
+            o.before().members().stream().filter(id -> !id.equals(config.nodeId())).forEach(directory::forget);
+        }
     }
 
     private List<String> bootstrapVoters(Map<String, URI> configured) {
@@ -274,13 +296,23 @@ public class RaftkvServer {
                     identity.forget(e.change().nodeId());
                 }
                 case PROMOTE -> directory.promoted(e.change().nodeId());
+                case FORCE_NEW_CLUSTER -> {
+                    // Everyone but the survivor left: their registrations (applied before, on a node that joins the
+                    // new cluster) and addresses are of the old cluster.
+                    String survivor = e.change().nodeId();
+                    identity.forgetAllBut(survivor);
+                    directory.view().keySet().stream().filter(id -> !id.equals(survivor)).toList().forEach(directory::forget);
+                }
                 default -> {
                 }
             }
         }
 
         @Override
-        public void identityApplied(byte[] data) {
+        public void identityApplied(long index, byte[] data) {
+            if (index < identity.forcedAt()) {
+                return; // a registration of the cluster before the forced new one: those members are gone
+            }
             try {
                 String[] r = Identity.decodeRegistration(data);
                 if (!r[0].equals(config.nodeId())) {
@@ -578,6 +610,11 @@ public class RaftkvServer {
     }
 
     /** The running node, or null while starting or stopping. */
+    /** The human-readable event log of this node (null before the first start). */
+    public EventLog events() {
+        return events;
+    }
+
     public RaftNode node() {
         return node;
     }

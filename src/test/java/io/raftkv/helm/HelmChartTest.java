@@ -139,6 +139,39 @@ class HelmChartTest {
     }
 
     @Test
+    void membershipIsBootstrappedOnInstallAndJoinedOnUpgradeAndAScaleDownHookRemovesTheHighestOrdinals() {
+        RenderedChart install = RenderedChart.render(RELEASE, NS).template();
+        Map<String, JsonNode> env = env(install.container());
+        assertEquals("new", env.get("RAFTKV_INITIAL_CLUSTER_STATE").path("value").asText(), "helm template renders an install");
+        assertEquals("true", env.get("RAFTKV_JOIN").path("value").asText());
+        // A member removed by a scale-down must not come back on its old volume.
+        assertEquals("Delete", install.one("StatefulSet").path("spec").path("persistentVolumeClaimRetentionPolicy")
+                .path("whenScaled").asText());
+        // What an upgrade renders (helm-java's template cannot render one: the value stands in for .Release.IsUpgrade).
+        Map<String, JsonNode> upgraded = env(RenderedChart.render(RELEASE, NS).set("replicaCount", 5)
+                .set("membership.initialClusterState", "existing").template().container());
+        assertEquals("existing", upgraded.get("RAFTKV_INITIAL_CLUSTER_STATE").path("value").asText());
+        assertEquals(expectedPeers(5, "cluster.local"), upgraded.get("RAFTKV_PEERS").path("value").asText());
+        assertThrows(RuntimeException.class, () -> RenderedChart.render(RELEASE, NS)
+                .set("membership.initialClusterState", "maybe").template());
+
+        // The hook: the raftkv image, `raftkv scale-down`, through the client Service, keeping ordinals below replicaCount.
+        assertTrue(install.ofKind("Job").isEmpty(), "hooks are not part of the release manifest");
+        RenderedChart hooks = RenderedChart.render(RELEASE, NS).set("replicaCount", 3).templateWithHooks();
+        JsonNode job = hooks.one("Job");
+        assertEquals("rk-raftkv-scale-down", job.path("metadata").path("name").asText());
+        assertEquals("pre-upgrade,pre-rollback", job.path("metadata").path("annotations").path("raftkv.io/was-helm-hook").asText());
+        JsonNode jc = job.path("spec").path("template").path("spec").path("containers").get(0);
+        assertEquals("raftkv:native", jc.path("image").asText());
+        assertEquals(List.of("scale-down", "--endpoints", "http://rk-raftkv." + NS + ".svc.cluster.local:8080", "--prefix",
+                "rk-raftkv-", "--keep", "3", "--timeout", "120s"), texts(jc.path("args")));
+        assertEquals("Never", job.path("spec").path("template").path("spec").path("restartPolicy").asText());
+        assertTrue(jc.path("securityContext").path("readOnlyRootFilesystem").asBoolean(), "the pods' security context");
+        assertTrue(RenderedChart.render(RELEASE, NS).set("membership.scaleDownHook.enabled", false).templateWithHooks()
+                .ofKind("Job").isEmpty());
+    }
+
+    @Test
     void nonDefaultValues() {
         RenderedChart chart = RenderedChart.render(RELEASE, NS)
                 .set("replicaCount", 5)

@@ -414,7 +414,7 @@ class HelmChartWiringIT {
         }
     }
 
-    private static void requireLocalImage(String image) {
+    static void requireLocalImage(String image) {
         assertTrue(localImageExists(image), "image " + image + " is not in the local Docker engine (no registry to pull from):"
                 + " build it with `make image` (raftkv:jvm), or pass -Dit.image=<a local image>");
     }

@@ -139,12 +139,21 @@ final class RenderedChart {
          * appears in the output (helm-java leaves hooks out). The copy differs only in the hook annotation's name.
          */
         RenderedChart templateWithTestHooks() {
+            return templateWithHooksOf("templates/tests");
+        }
+
+        /** As {@link #templateWithTestHooks()}, for every hook of the chart (the scale-down Job included). */
+        RenderedChart templateWithHooks() {
+            return templateWithHooksOf("templates");
+        }
+
+        private RenderedChart templateWithHooksOf(String dir) {
             Path copy = null;
             try {
                 copy = Files.createTempDirectory("raftkv-chart-");
                 Path target = copy.resolve("raftkv");
                 copyTree(chart, target);
-                try (Stream<Path> files = Files.walk(target.resolve("templates/tests"))) {
+                try (Stream<Path> files = Files.walk(target.resolve(dir))) {
                     for (Path f : files.filter(Files::isRegularFile).toList()) {
                         Files.writeString(f, Files.readString(f).replace("helm.sh/hook:", "raftkv.io/was-helm-hook:"));
                     }

@@ -27,6 +27,7 @@ final class ProcessCluster implements AutoCloseable {
     private final Path root;
     private final Map<String, Integer> ports = new LinkedHashMap<>();
     private final Map<String, Process> processes = new LinkedHashMap<>();
+    private final Map<String, Map<String, String>> env = new LinkedHashMap<>();
     private final String peers;
 
     ProcessCluster(Path root, int size) throws IOException {
@@ -39,6 +40,28 @@ final class ProcessCluster implements AutoCloseable {
             list.add("node" + i + "=http://127.0.0.1:" + port);
         }
         this.peers = String.join(",", list);
+    }
+
+    /**
+     * A node that is not one of the cluster's initial members: its own port and data directory; it starts with
+     * initial-cluster-state=existing and knows the initial members as peers (the cluster learns its URL when it is
+     * added).
+     */
+    void addSlot(String id) throws IOException {
+        int port = freePort();
+        ports.put(id, port);
+        env(id, "RAFTKV_PEERS", peers + "," + id + "=http://127.0.0.1:" + port);
+        env(id, "RAFTKV_INITIAL_CLUSTER_STATE", "existing");
+    }
+
+    /** An environment variable for the node's next starts (null removes it). */
+    void env(String id, String name, String value) {
+        Map<String, String> m = env.computeIfAbsent(id, k -> new LinkedHashMap<>());
+        if (value == null) {
+            m.remove(name);
+        } else {
+            m.put(name, value);
+        }
     }
 
     List<String> ids() {
@@ -66,9 +89,15 @@ final class ProcessCluster implements AutoCloseable {
         pb.environment().put("RAFTKV_NODE_ID", id);
         pb.environment().put("RAFTKV_PEERS", peers);
         pb.environment().put("RAFTKV_DATA_DIR", dataDir(id).toString());
+        pb.environment().putAll(env.getOrDefault(id, Map.of()));
         pb.redirectErrorStream(true);
         pb.redirectOutput(ProcessBuilder.Redirect.appendTo(root.resolve(id + ".log").toFile()));
         processes.put(id, pb.start());
+    }
+
+    /** The ids of the nodes running now. */
+    List<String> running() {
+        return new ArrayList<>(processes.keySet());
     }
 
     /** The process of a started node (to wait for its exit). */

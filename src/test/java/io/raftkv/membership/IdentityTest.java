@@ -30,6 +30,18 @@ class IdentityTest {
     }
 
     @Test
+    void theBootstrapVotersAreThoseOfTheFirstStartWhateverLaterStartsSay() {
+        Identity first = Identity.open(dir.resolve("b"), List.of("n3", "n1", "n2"), "raftkv");
+        assertEquals(List.of("n1", "n2", "n3"), first.bootstrapVoters());
+        // a chart scaled to 5: raftkv.peers names five, but the cluster bootstrapped with three
+        assertEquals(List.of("n1", "n2", "n3"),
+                Identity.open(dir.resolve("b"), List.of("n1", "n2", "n3", "n4", "n5"), "raftkv").bootstrapVoters());
+        assertEquals(List.of(), Identity.open(dir.resolve("joined"), List.of(), "raftkv").bootstrapVoters());
+        assertEquals(List.of(), Identity.open(dir.resolve("joined"), List.of("n1", "n2"), "raftkv").bootstrapVoters(),
+                "a node that joined never bootstraps, even if started later with initial-cluster-state=new");
+    }
+
+    @Test
     void aPeerBackWithAnotherDataDirectoryIsRefusedUntilAChangeNamesIt() {
         Identity me = Identity.open(dir.resolve("me"), List.of("n1", "n2", "n3"), "raftkv");
         String cluster = me.clusterId();

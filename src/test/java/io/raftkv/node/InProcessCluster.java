@@ -34,6 +34,9 @@ final class InProcessCluster implements AutoCloseable {
     private final int initialSize;
     private volatile MembershipListener membership = MembershipListener.NONE;
     private final Map<String, MemoryLogStorage> logs = new ConcurrentHashMap<>();
+    /** Nodes whose next log write fails, as an fsync that returns EIO would (see {@link #failLogWrites}). */
+    private final Set<String> failingLogs = ConcurrentHashMap.newKeySet();
+    private final Map<String, Throwable> fatal = new ConcurrentHashMap<>();
     private final Map<String, KvStateMachine> stores = new ConcurrentHashMap<>();
     private final Map<String, EventLog> events = new ConcurrentHashMap<>();
     final Map<String, RaftNode> nodes = new ConcurrentHashMap<>();
@@ -77,12 +80,86 @@ final class InProcessCluster implements AutoCloseable {
             hubs.put(id, hub);
             applied = new io.raftkv.watch.WatchingStateMachine(sm, hub);
         }
-        RaftNode node = new RaftNode(settings, log, applied, new Router(id), new NoSnapshots(), ev, null,
-                new Random(id.hashCode()), t -> { });
+        RaftNode node = new RaftNode(settings, new FaultyLog(id, log), applied, new Router(id), new NoSnapshots(), ev, null,
+                new Random(id.hashCode()), t -> fatal.put(id, t));
         node.membership(membership);
         nodes.put(id, node);
         node.start();
         return node;
+    }
+
+    /** From now on every write to {@code id}'s log fails (nothing of it reaches the disk), until {@link #repairLog}. */
+    void failLogWrites(String id) {
+        failingLogs.add(id);
+    }
+
+    void repairLog(String id) {
+        failingLogs.remove(id);
+    }
+
+    /** What stopped {@code id}'s loop, or null. */
+    Throwable fatal(String id) {
+        return fatal.get(id);
+    }
+
+    /** The log of a node as its runtime sees it: writes fail while the node is in {@link #failingLogs}. */
+    private final class FaultyLog implements io.raftkv.raft.WritableLogStorage {
+        private final String id;
+        private final MemoryLogStorage disk;
+
+        FaultyLog(String id, MemoryLogStorage disk) {
+            this.id = id;
+            this.disk = disk;
+        }
+
+        private void check() {
+            if (failingLogs.contains(id)) {
+                throw new io.raftkv.storage.StorageException("injected: fsync of " + id + "'s log failed (EIO)");
+            }
+        }
+
+        @Override
+        public io.raftkv.raft.HardState hardState() {
+            return disk.hardState();
+        }
+
+        @Override
+        public long firstIndex() {
+            return disk.firstIndex();
+        }
+
+        @Override
+        public long lastIndex() {
+            return disk.lastIndex();
+        }
+
+        @Override
+        public long term(long index) {
+            return disk.term(index);
+        }
+
+        @Override
+        public List<io.raftkv.raft.Entry> entries(long lo, long hi, long maxBytes) {
+            return disk.entries(lo, hi, maxBytes);
+        }
+
+        @Override
+        public void save(io.raftkv.raft.HardState hs, List<io.raftkv.raft.Entry> entries) {
+            check();
+            disk.save(hs, entries);
+        }
+
+        @Override
+        public void compact(long throughIndex) {
+            check();
+            disk.compact(throughIndex);
+        }
+
+        @Override
+        public void resetTo(SnapshotMeta s) {
+            check();
+            disk.resetTo(s);
+        }
     }
 
     /** Every node started from now on hears of membership changes through {@code l}. */
@@ -142,7 +219,7 @@ final class InProcessCluster implements AutoCloseable {
     }
 
     static void await(String what, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos(); // generous: shared CI machines
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("timed out waiting for " + what);

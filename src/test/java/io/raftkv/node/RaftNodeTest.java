@@ -58,41 +58,10 @@ class RaftNodeTest {
         try (InProcessCluster c = new InProcessCluster(dir, 3, 4096)) {
             c.startAll();
             String leader = c.awaitLeader();
-            RaftNode node = c.nodes.get(leader);
-            Map<String, Outcome> outcomes = new ConcurrentHashMap<>();
-            AtomicBoolean go = new AtomicBoolean(true);
-            AtomicInteger ok = new AtomicInteger();
-            List<Thread> clients = new ArrayList<>();
-            for (int t = 0; t < 4; t++) {
-                int client = t;
-                Thread th = new Thread(() -> {
-                    for (int i = 0; go.get(); i++) {
-                        String key = "c" + client + "-" + i;
-                        // 8 writes in flight per client, so the stop always finds some pending
-                        List<CompletableFuture<Void>> batch = new ArrayList<>();
-                        for (int j = 0; j < 8; j++, i++) {
-                            String k = "c" + client + "-" + i;
-                            batch.add(node.propose(put(k)).handle((r, err) -> {
-                                Outcome o = classify(err);
-                                outcomes.put(k, o);
-                                if (o == Outcome.OK) {
-                                    ok.incrementAndGet();
-                                }
-                                return null;
-                            }));
-                        }
-                        batch.forEach(CompletableFuture::join);
-                    }
-                });
-                th.start();
-                clients.add(th);
-            }
-            InProcessCluster.await("300 acknowledged writes", () -> ok.get() >= 300);
+            WriteLoad load = new WriteLoad(c.nodes.get(leader), 4);
+            InProcessCluster.await("300 acknowledged writes", () -> load.ok.get() >= 300);
             c.stop(leader); // graceful: hands leadership over, then answers what is still pending
-            go.set(false);
-            for (Thread th : clients) {
-                th.join(10_000);
-            }
+            load.stop();
             String next = c.awaitLeader();
             assertTrue(!next.equals(leader));
             // A write of the new leader's own: once it is applied everywhere, so is everything committed before it.
@@ -100,26 +69,12 @@ class RaftNodeTest {
             for (String id : c.nodes.keySet()) {
                 InProcessCluster.await("the barrier applied on " + id, () -> c.store(id).get("barrier").isPresent());
             }
-            int okCount = 0;
-            int noEffect = 0;
-            int unknown = 0;
-            for (Map.Entry<String, Outcome> e : outcomes.entrySet()) {
-                for (String id : c.nodes.keySet()) {
-                    boolean applied = c.store(id).get(e.getKey()).isPresent();
-                    if (e.getValue() == Outcome.OK) {
-                        assertTrue(applied, e.getKey() + " was acknowledged but is missing on " + id);
-                    } else if (e.getValue() == Outcome.NO_EFFECT) {
-                        assertTrue(!applied, e.getKey() + " was answered 'no effect' but is applied on " + id);
-                    }
-                }
-                switch (e.getValue()) {
-                    case OK -> okCount++;
-                    case NO_EFFECT -> noEffect++;
-                    case UNKNOWN -> unknown++;
-                }
-            }
+            int[] counts = load.verify(c);
+            int okCount = counts[Outcome.OK.ordinal()];
+            int noEffect = counts[Outcome.NO_EFFECT.ordinal()];
+            int unknown = counts[Outcome.UNKNOWN.ordinal()];
             assertTrue(okCount >= 300, "acknowledged " + okCount);
-            assertTrue(noEffect + unknown > 0, "the stop found writes in flight: " + outcomes.size() + " answers");
+            assertTrue(noEffect + unknown > 0, "the stop found writes in flight: " + load.outcomes.size() + " answers");
         }
     }
 

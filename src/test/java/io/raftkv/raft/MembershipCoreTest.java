@@ -87,7 +87,7 @@ class MembershipCoreTest {
         assertEquals(VoteResult.LOST, q.voteResult(Map.of("a", false, "b", false, "learner", true)));
         assertFalse(q.hasQuorum(id -> !id.equals("a") && !id.equals("b")));
 
-        ProgressTracker t = new ProgressTracker("a", new Configuration(List.of("a", "b", "c"), List.of("l")), 4);
+        ProgressTracker t = new ProgressTracker("a", new Configuration(List.of("a", "b", "c"), List.of("l")), 4, 0);
         assertEquals(VoteResult.PENDING, t.recordVote("a", true));
         assertEquals(VoteResult.PENDING, t.recordVote("l", true), "a learner's vote counts for nothing");
         assertEquals(VoteResult.WON, t.recordVote("b", true));

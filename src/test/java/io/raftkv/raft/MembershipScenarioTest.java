@@ -271,7 +271,8 @@ class MembershipScenarioTest {
     void aNewLeaderChangesNothingBeforeItCommitsAnEntryOfItsTerm() {
         Simulation sim = cluster(3, 1, o -> {
         });
-        sim.dropIf = m -> m.type() == MessageType.APPEND_RESPONSE; // the first leader's no-op never commits
+        // The first leader's no-op never commits: it reaches no follower (nor would its acknowledgement).
+        sim.dropIf = m -> m.type() == MessageType.APPEND_RESPONSE || m.type() == MessageType.APPEND;
         sim.runUntil(() -> sim.leader() != null, 300, "a leader");
         String leader = sim.leader();
         ConfChangeRefusedException x = assertThrows(ConfChangeRefusedException.class,

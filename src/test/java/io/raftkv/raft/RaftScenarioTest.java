@@ -407,7 +407,8 @@ class RaftScenarioTest {
         Simulation sim = cluster(3);
         String old = electLeader(sim);
         replicateTo(sim, 1);
-        sim.dropIf = m -> m.type() == MessageType.APPEND_RESPONSE; // nothing new can commit
+        // Nothing new can commit: no entry reaches a follower (heartbeats still do, and answer the read's round).
+        sim.dropIf = m -> m.type() == MessageType.APPEND_RESPONSE || m.type() == MessageType.APPEND;
         sim.isolate(old);
         sim.runUntil(() -> sim.leader() != null && !sim.leader().equals(old), 200, "a new leader");
         String l = sim.leader();

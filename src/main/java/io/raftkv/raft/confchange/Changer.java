@@ -39,6 +39,9 @@ public final class Changer {
             throw new ConfChangeRefusedException(Reason.CHANGE_PENDING, "the change at index " + lastChangeIndex
                     + " is not committed yet (commit index " + commitIndex + ")");
         }
+        if (change.type() == ConfChange.Type.FORCE_NEW_CLUSTER) {
+            throw invalid("a forced new cluster is not proposed: it is written at start by raftkv.force-new-cluster=true");
+        }
         if (!committedInTerm) {
             throw new ConfChangeRefusedException(Reason.LEADER_NOT_READY, "the leader has not committed an entry of its term yet");
         }
@@ -72,6 +75,10 @@ public final class Changer {
                     throw invalid("removing " + id + " would leave no voter");
                 }
                 learners.remove(id);
+            }
+            case FORCE_NEW_CLUSTER -> {
+                voters = List.of(id);
+                learners = List.of();
             }
         }
         return new Configuration(voters, learners);

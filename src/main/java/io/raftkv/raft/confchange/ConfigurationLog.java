@@ -5,6 +5,10 @@ import io.raftkv.raft.Configuration;
 import io.raftkv.raft.Entry;
 import io.raftkv.raft.EntryType;
 
+import io.raftkv.raft.LogStorage;
+import io.raftkv.raft.SnapshotMeta;
+
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -23,6 +27,29 @@ public final class ConfigurationLog {
     public ConfigurationLog(long baseIndex, Configuration base) {
         this.baseIndex = baseIndex;
         this.base = base;
+    }
+
+    /**
+     * The configurations of a stored log: the snapshot's (or, for a snapshot written before snapshots carried one, the
+     * bootstrap configuration) and that of every CONFIG entry stored after it. How a restarted node recovers the
+     * configuration it had.
+     */
+    public static ConfigurationLog recover(LogStorage storage, SnapshotMeta snapshot, Configuration bootstrap) {
+        ConfigurationLog configs;
+        long from;
+        if (snapshot.configuration() != null) {
+            configs = new ConfigurationLog(snapshot.index(), snapshot.configuration());
+            from = Math.max(snapshot.index() + 1, storage.firstIndex());
+        } else {
+            configs = new ConfigurationLog(0, bootstrap);
+            from = storage.firstIndex();
+        }
+        while (from <= storage.lastIndex()) {
+            List<Entry> chunk = storage.entries(from, storage.lastIndex() + 1, 4 << 20);
+            configs.appended(chunk.stream().filter(e -> e.type() == EntryType.CONFIG).toList());
+            from += chunk.size();
+        }
+        return configs;
     }
 
     /**

@@ -5,7 +5,8 @@ import java.util.ArrayDeque;
 /**
  * The leader's view of one member's log (Raft paper: nextIndex and matchIndex), plus the flow control state that lets
  * the leader pipeline AppendEntries: PROBE sends one message at a time until the member's log position is found;
- * REPLICATE sends optimistically, up to {@code maxInflight} unacknowledged messages; SNAPSHOT waits while the member
+ * REPLICATE sends optimistically, up to {@code maxInflight} unacknowledged messages holding up to
+ * {@code maxInflightBytes} of entries (so a member far behind is fed in bounded steps); SNAPSHOT waits while the member
  * receives a snapshot (the entries it needs are compacted away) and sends nothing else until it reports back.
  * Learners have a Progress like voters: they are replicated to the same way, they just never count for a quorum.
  */
@@ -18,9 +19,11 @@ public final class Progress {
     private State state = State.PROBE;
     /** PROBE: an append is outstanding; wait for a response or the next heartbeat response. */
     private boolean probeSent;
-    /** REPLICATE: the last index of each unacknowledged append. */
-    private final ArrayDeque<Long> inflight = new ArrayDeque<>();
+    /** REPLICATE: the last index and the entry bytes of each unacknowledged append. */
+    private final ArrayDeque<long[]> inflight = new ArrayDeque<>();
+    private long inflightBytes;
     private final int maxInflight;
+    private final long maxInflightBytes;
     /** Heard from since the last CheckQuorum round. */
     private boolean recentActive;
     /** Highest ReadIndex context this member acknowledged in the current term. */
@@ -31,9 +34,11 @@ public final class Progress {
     /** SNAPSHOT: the index of the snapshot being sent. */
     private long pendingSnapshot;
 
-    public Progress(long nextIndex, int maxInflight) {
+    /** @param maxInflightBytes bound on the entry bytes of unacknowledged appends; 0: none */
+    public Progress(long nextIndex, int maxInflight, long maxInflightBytes) {
         this.nextIndex = nextIndex;
         this.maxInflight = maxInflight;
+        this.maxInflightBytes = maxInflightBytes;
     }
 
     public long matchIndex() {
@@ -79,7 +84,7 @@ public final class Progress {
     public boolean isPaused() {
         return switch (state) {
             case PROBE -> probeSent;
-            case REPLICATE -> inflight.size() >= maxInflight;
+            case REPLICATE -> inflight.size() >= maxInflight || (maxInflightBytes > 0 && inflightBytes >= maxInflightBytes);
             case SNAPSHOT -> true;
         };
     }
@@ -91,7 +96,7 @@ public final class Progress {
         probeSent = false;
         stalledRounds = 0;
         pendingSnapshot = 0;
-        inflight.clear();
+        clearInflight();
     }
 
     public void becomeSnapshot(long snapshotIndex) {
@@ -99,7 +104,7 @@ public final class Progress {
         pendingSnapshot = snapshotIndex;
         probeSent = false;
         stalledRounds = 0;
-        inflight.clear();
+        clearInflight();
     }
 
     /** A failed snapshot transfer: the member got nothing, so probe again from what it is known to hold. */
@@ -117,7 +122,7 @@ public final class Progress {
         pendingSnapshot = 0;
         state = State.REPLICATE;
         probeSent = false;
-        inflight.clear();
+        clearInflight();
         nextIndex = matchIndex + 1;
     }
 
@@ -130,8 +135,8 @@ public final class Progress {
             probeSent = false;
         }
         nextIndex = Math.max(nextIndex, index + 1);
-        while (!inflight.isEmpty() && inflight.peekFirst() <= index) {
-            inflight.pollFirst();
+        while (!inflight.isEmpty() && inflight.peekFirst()[0] <= index) {
+            inflightBytes -= inflight.pollFirst()[1];
         }
         return updated;
     }
@@ -152,8 +157,9 @@ public final class Progress {
     }
 
     /**
-     * A heartbeat response from a member that lags the leader's log. If appends are out but matchIndex has not moved
-     * across two heartbeat rounds, one was lost: fall back to probing. Either way, a probe may go out again.
+     * A heartbeat response from a member that lags the leader's log (and did not acknowledge the leader's entries
+     * with it). If appends are out but matchIndex has not moved across two heartbeat rounds, one was lost: fall back
+     * to probing. Either way, a probe may go out again.
      */
     public void heartbeatWhileBehind() {
         if (state == State.REPLICATE && !inflight.isEmpty() && matchIndex == lastHeartbeatMatch && ++stalledRounds >= 2) {
@@ -186,11 +192,12 @@ public final class Progress {
         return true;
     }
 
-    /** An append was sent: its entries end at {@code lastIndex} (none: {@code lastIndex} is ignored). */
-    public void sentEntries(long lastIndex) {
+    /** An append was sent: its entries end at {@code lastIndex} and hold {@code bytes} of data. */
+    public void sentEntries(long lastIndex, long bytes) {
         if (state == State.REPLICATE) {
             nextIndex = lastIndex + 1;
-            inflight.addLast(lastIndex);
+            inflight.addLast(new long[] {lastIndex, bytes});
+            inflightBytes += bytes;
         } else {
             probeSent = true;
         }
@@ -203,8 +210,18 @@ public final class Progress {
         }
     }
 
+    private void clearInflight() {
+        inflight.clear();
+        inflightBytes = 0;
+    }
+
+    /** Entry bytes of the unacknowledged appends. */
+    public long inflightBytes() {
+        return inflightBytes;
+    }
+
     @Override
     public String toString() {
-        return state + "{match=" + matchIndex + ", next=" + nextIndex + ", inflight=" + inflight.size() + "}";
+        return state + "{match=" + matchIndex + ", next=" + nextIndex + ", inflight=" + inflight.size() + "/" + inflightBytes + "B}";
     }
 }

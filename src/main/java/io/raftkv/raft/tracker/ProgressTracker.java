@@ -19,14 +19,16 @@ public final class ProgressTracker {
 
     private final String self;
     private final int maxInflight;
+    private final long maxInflightBytes;
     private Configuration config;
     private MajorityQuorum quorum;
     private final Map<String, Progress> progress = new LinkedHashMap<>();
     private final Map<String, Boolean> votes = new LinkedHashMap<>();
 
-    public ProgressTracker(String self, Configuration config, int maxInflight) {
+    public ProgressTracker(String self, Configuration config, int maxInflight, long maxInflightBytes) {
         this.self = self;
         this.maxInflight = maxInflight;
+        this.maxInflightBytes = maxInflightBytes;
         setConfig(config);
     }
 
@@ -60,7 +62,7 @@ public final class ProgressTracker {
     public void resetProgress(long nextIndex, long selfStableLastIndex) {
         progress.clear();
         for (String id : config.members()) {
-            progress.put(id, new Progress(nextIndex, maxInflight));
+            progress.put(id, new Progress(nextIndex, maxInflight, maxInflightBytes));
         }
         Progress me = progress.get(self);
         if (me != null) {
@@ -71,7 +73,7 @@ public final class ProgressTracker {
     /** On a leader: starts tracking members of the configuration it has no progress for (just added). */
     public void trackNewMembers(long nextIndex) {
         for (String id : config.members()) {
-            progress.computeIfAbsent(id, k -> new Progress(nextIndex, maxInflight));
+            progress.computeIfAbsent(id, k -> new Progress(nextIndex, maxInflight, maxInflightBytes));
         }
     }
 

@@ -19,7 +19,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -39,9 +38,13 @@ final class ContainerCluster implements AutoCloseable {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
     private final Network network = Network.newNetwork();
-    private final Map<String, GenericContainer<?>> nodes = new LinkedHashMap<>();
+    private final Map<String, GenericContainer<?>> nodes = new java.util.concurrent.ConcurrentSkipListMap<>(); // node1..node9, in order
     private final Map<String, Integer> hostPorts = new java.util.concurrent.ConcurrentHashMap<>();
     private final List<String> volumes = new ArrayList<>();
+    private final Map<String, String> volumeOf = new java.util.concurrent.ConcurrentHashMap<>();
+    private final String run;
+    private final Map<String, String> env;
+    private final String peers;
     private final DockerClient docker = DockerClientFactory.instance().client();
 
     ContainerCluster(int size) {
@@ -50,32 +53,79 @@ final class ContainerCluster implements AutoCloseable {
 
     /** A cluster whose nodes all get {@code env} on top of the defaults (e.g. small snapshot thresholds). */
     ContainerCluster(int size, Map<String, String> env) {
-        String run = UUID.randomUUID().toString().substring(0, 8);
+        this.run = UUID.randomUUID().toString().substring(0, 8);
+        this.env = env;
         List<String> peers = new ArrayList<>();
         for (int i = 1; i <= size; i++) {
             peers.add("node" + i + "=http://node" + i + ":" + PORT);
         }
+        this.peers = String.join(",", peers);
         for (int i = 1; i <= size; i++) {
             String id = "node" + i;
-            String volume = "raftkv-it-" + run + "-" + id;
-            volumes.add(volume);
-            GenericContainer<?> c = new GenericContainer<>(DockerImageName.parse(IMAGE))
-                    .withImagePullPolicy(image -> false)
-                    .withNetwork(network)
-                    .withNetworkAliases(id)
-                    .withExposedPorts(PORT)
-                    .withEnv("RAFTKV_NODE_ID", id)
-                    .withEnv("RAFTKV_PEERS", String.join(",", peers))
-                    .withEnv("RAFTKV_ELECTION_TIMEOUT", "500ms")
-                    .withEnv(env)
-                    // As the Helm chart runs it: a read-only root file system, /data and a small /tmp writable.
-                    .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig()
-                            .withBinds(new Bind(volume, new Volume("/data")))
-                            .withReadonlyRootfs(true)
-                            .withTmpFs(Map.of("/tmp", "rw,size=64m")))
-                    .waitingFor(Wait.forHttp("/q/health/live").forPort(PORT).withStartupTimeout(Duration.ofSeconds(90)));
-            nodes.put(id, c);
+            nodes.put(id, newContainer(id, this.peers, Map.of()));
         }
+    }
+
+    /** A node's container (not started) on a new named volume; {@code extraEnv} on top of the cluster's env. */
+    private GenericContainer<?> newContainer(String id, String peerList, Map<String, String> extraEnv) {
+        String volume = "raftkv-it-" + run + "-" + id + "-" + volumes.size();
+        volumes.add(volume);
+        volumeOf.put(id, volume);
+        return new GenericContainer<>(DockerImageName.parse(IMAGE))
+                .withImagePullPolicy(image -> false)
+                .withNetwork(network)
+                .withNetworkAliases(id)
+                .withExposedPorts(PORT)
+                .withEnv("RAFTKV_NODE_ID", id)
+                .withEnv("RAFTKV_PEERS", peerList)
+                .withEnv("RAFTKV_ELECTION_TIMEOUT", "500ms")
+                .withEnv(env)
+                .withEnv(extraEnv)
+                // As the Helm chart runs it: a read-only root file system, /data and a small /tmp writable.
+                .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig()
+                        .withBinds(new Bind(volume, new Volume("/data")))
+                        .withReadonlyRootfs(true)
+                        .withTmpFs(Map.of("/tmp", "rw,size=64m")))
+                .waitingFor(Wait.forHttp("/q/health/live").forPort(PORT).withStartupTimeout(Duration.ofSeconds(90)));
+    }
+
+    /**
+     * Starts a node that is not one of the initial members, on a new empty volume, as the chart's new ordinals run:
+     * initial-cluster-state=existing and raftkv.join=true (it asks the others to add it).
+     */
+    void addNode(String id) {
+        GenericContainer<?> c = newContainer(id, peers + "," + id + "=http://" + id + ":" + PORT, joining());
+        nodes.put(id, c);
+        c.start();
+        hostPorts.put(id, c.getMappedPort(PORT));
+    }
+
+    /**
+     * The node's volume is lost: its container and volume are removed, and a new container of the same id and
+     * network alias starts on an empty volume (joining, as a rescheduled pod would after an upgrade).
+     */
+    void wipe(String id) {
+        stop(id);
+        GenericContainer<?> c = newContainer(id, peers.contains(id + "=") ? peers : peers + "," + id + "=http://" + id + ":" + PORT, joining());
+        nodes.put(id, c);
+        c.start();
+        hostPorts.put(id, c.getMappedPort(PORT));
+    }
+
+    /** Removes a node's container and its volume (a pod that is gone for good). */
+    void stop(String id) {
+        GenericContainer<?> old = nodes.get(id);
+        hostPorts.remove(id);
+        old.stop();
+        try {
+            docker.removeVolumeCmd(volumeOf.get(id)).exec();
+        } catch (RuntimeException e) {
+            // already gone
+        }
+    }
+
+    private static Map<String, String> joining() {
+        return Map.of("RAFTKV_INITIAL_CLUSTER_STATE", "existing", "RAFTKV_JOIN", "true", "RAFTKV_JOIN_INTERVAL", "500ms");
     }
 
     void start() {
@@ -89,7 +139,7 @@ final class ContainerCluster implements AutoCloseable {
 
     /** The named volume holding a node's data directory (/data). */
     String volume(String id) {
-        return volumes.get(ids().indexOf(id));
+        return volumeOf.get(id);
     }
 
     /** SIGKILL (docker kill): the container stops at once; its volume, IP and aliases are kept. */

@@ -18,5 +18,7 @@ public enum Mutation {
      * Leaders accept a membership change before committing an entry of their own term (the single-server change bug
      * of Ongaro's raft-dev note: two changes from different leaders add up to a two-server change).
      */
-    CONF_CHANGE_BEFORE_TERM_COMMIT
+    CONF_CHANGE_BEFORE_TERM_COMMIT,
+    /** Leaders commit an entry of an earlier term once a quorum stores it, without one of their own (Figure 8). */
+    COMMIT_OLD_TERM
 }

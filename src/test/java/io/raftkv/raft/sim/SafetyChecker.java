@@ -164,6 +164,9 @@ final class SafetyChecker {
             leader(rd.softState().term(), n.id);
         }
         observeCommit(n, n.disk.hardState());
+        if (rd.hardState() != null) {
+            observeCommit(n, rd.hardState()); // runtime order: a commit index alone is not saved at once, but decided
+        }
         if (n.raft != null && n.raft.role() == Role.LEADER && n.raft.term() == leaderByTerm.keySet().stream().mapToLong(Long::longValue).max().orElse(0)) {
             // Its commit index is on disk, so every commit it knows of is observed: its configuration is the committed
             // one or its single uncommitted successor.

@@ -13,6 +13,8 @@ public final class SimOptions {
     public boolean checkQuorum = true;
     public long maxMsgBytes = 1 << 20;
     public int maxInflight = 256;
+    /** Bound on the entry bytes of a peer's unacknowledged appends (0: none). */
+    public long maxInflightBytes;
     public long maxApplyBytes = 16 << 20;
 
     // Chaos: relative weights of the actions chaosStep() picks from.
@@ -52,6 +54,14 @@ public final class SimOptions {
     public int keys = 3;
     /** Steps after which a client gives up on an operation. */
     public int opTimeout = 500;
+
+    /**
+     * Handle Readies in the node runtime's real order (RaftNode.handleReady) instead of persist-then-send: a leader's
+     * AppendEntries and heartbeats leave before its own disk write (and it may crash in between), and a change of the
+     * commit index alone is not saved (it rides along with the next write of entries, term or vote, so a restart may
+     * find applied state ahead of the saved commit index).
+     */
+    public boolean runtimeOrder;
 
     public Mutation mutation = Mutation.NONE;
     /** Check that no node grants two votes in a term (off: leave it to election safety to notice). */
@@ -127,6 +137,10 @@ public final class SimOptions {
         if (r.nextBoolean() && (o.preVote || o.checkQuorum)) {
             o.wConfChange = 1 + r.nextInt(8);
             o.spareNodes = 2 + r.nextInt(4);
+        }
+        o.runtimeOrder = r.nextBoolean(); // drawn after the others: the earlier options of a seed stay what they were
+        if (r.nextInt(3) == 0) {
+            o.maxInflightBytes = 20 + r.nextInt(200); // a few entries' worth: flow control by bytes
         }
         return o;
     }

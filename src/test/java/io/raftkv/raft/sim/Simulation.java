@@ -63,6 +63,8 @@ public final class Simulation {
         long applied;
         TreeMap<String, String> kvDurable = new TreeMap<>();
         long appliedDurable;
+        /** runtimeOrder: a hard state whose only change was the commit index, not saved yet (lost in a crash). */
+        HardState unsavedHardState;
         /** The newest snapshot (durable), and snapshot data received with a SNAPSHOT message (lost in a crash). */
         SimSnapshots.SimSnapshot snapshot;
         SimSnapshots.SimSnapshot incomingSnapshot;
@@ -324,7 +326,7 @@ public final class Simulation {
 
     private RaftConfig config(SimNode n) {
         return new RaftConfig(n.id, membership.bootstrapFor(n.id), opt.electionTick, opt.heartbeatTick, opt.maxMsgBytes, opt.maxInflight,
-                opt.maxApplyBytes, opt.preVote, opt.checkQuorum, n.applied, new Random(rnd.nextLong()));
+                opt.maxApplyBytes, opt.preVote, opt.checkQuorum, n.applied, new Random(rnd.nextLong()), opt.maxInflightBytes);
     }
 
     private void boot(SimNode n) {
@@ -332,6 +334,9 @@ public final class Simulation {
         n.raft = new Raft(config(n), storage, SimSnapshots.metaOf(n));
         if (opt.mutation == Mutation.CONF_CHANGE_BEFORE_TERM_COMMIT) {
             n.raft.disableOwnTermRuleForTesting();
+        }
+        if (opt.mutation == Mutation.COMMIT_OLD_TERM) {
+            n.raft.disableCurrentTermCommitRuleForTesting();
         }
         n.up = true;
         n.dirty = false;
@@ -359,6 +364,7 @@ public final class Simulation {
         n.up = false;
         n.raft = null;
         n.dirty = false;
+        n.unsavedHardState = null;
         n.incomingSnapshot = null;
         for (PendingWrite w : n.writes.values()) {
             abandon(w.client(), w.op());
@@ -430,22 +436,28 @@ public final class Simulation {
             if (!rd.entries().isEmpty() && rd.entries().get(0).index() <= n.disk.lastIndex()) {
                 truncations++;
             }
+            List<Message> late = rd.messages();
             if (opt.mutation == Mutation.SEND_BEFORE_PERSIST) {
                 send(rd.messages());
+                late = List.of();
                 if (chaos && (rd.hardState() != null || !rd.entries().isEmpty()) && rnd.nextInt(3) == 0) {
                     crash(n); // the messages are out; the state they depend on never reaches the disk
                     return;
                 }
+            } else if (opt.runtimeOrder) {
+                late = sendEarly(n, rd);
+                if (late == null) {
+                    return; // crashed between the early send and the disk write
+                }
             }
-            n.disk.save(rd.hardState(), rd.entries());
+            HardState toSave = opt.runtimeOrder ? hardStateToSave(n, rd) : rd.hardState();
+            n.disk.save(toSave, rd.entries());
             checker.afterPersist(n, rd);
             if (crashAfterPersist) {
                 crash(n);
                 return;
             }
-            if (opt.mutation != Mutation.SEND_BEFORE_PERSIST) {
-                send(rd.messages());
-            }
+            send(late);
             for (Entry e : rd.committedEntries()) {
                 apply(n, e);
             }
@@ -456,6 +468,44 @@ public final class Simulation {
             r.advance(rd);
         }
         n.dirty = false;
+    }
+
+    /**
+     * runtimeOrder: sends the leader's AppendEntries and heartbeats before the disk write, as RaftNode does (the core
+     * counts the leader's own copy only after advance); may crash right after. Returns the messages left for after
+     * the write, or null after a crash.
+     */
+    private List<Message> sendEarly(SimNode n, Ready rd) {
+        List<Message> early = new ArrayList<>();
+        List<Message> late = new ArrayList<>();
+        for (Message m : rd.messages()) {
+            (m.type() == MessageType.APPEND || m.type() == MessageType.HEARTBEAT ? early : late).add(m);
+        }
+        send(early);
+        if (chaos && !early.isEmpty() && !rd.entries().isEmpty() && rnd.nextInt(6) == 0) {
+            crash(n); // the appends are out; the leader's own copy never reaches its disk
+            return null;
+        }
+        return late;
+    }
+
+    /**
+     * runtimeOrder: the hard state as RaftNode saves it. A change of the commit index alone is kept in memory (lost
+     * in a crash) and rides along with the next save of entries, term or vote.
+     */
+    private static HardState hardStateToSave(SimNode n, Ready rd) {
+        HardState hs = rd.hardState() != null ? rd.hardState() : n.unsavedHardState;
+        if (hs == null) {
+            return null;
+        }
+        HardState saved = n.disk.hardState();
+        boolean termOrVote = hs.term() != saved.term() || !java.util.Objects.equals(hs.votedFor(), saved.votedFor());
+        if (!termOrVote && rd.entries().isEmpty()) {
+            n.unsavedHardState = hs;
+            return null;
+        }
+        n.unsavedHardState = null;
+        return hs;
     }
 
     private static String readyString(Ready rd) {

@@ -1,0 +1,195 @@
+package io.raftkv.membership;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code raftkv scale-down --endpoints URL[,URL...] --prefix P --keep N [--timeout 120s]}: removes from the
+ * configuration, one at a time and highest ordinal first, every member named {@code P<ordinal>} with an ordinal of
+ * {@code N} or more, waiting for each removal to commit. What the chart's pre-upgrade hook runs before a StatefulSet
+ * shrinks, so that the pods that go are no longer members when they go (and a quorum never counts them). Members with
+ * other names are left alone; nothing to remove is success.
+ * <p>
+ * Exit codes: 0 done (or nothing to do), 1 not done before the timeout (why is printed), 2 bad arguments.
+ */
+public final class ScaleDownCommand {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final List<URI> endpoints;
+    private final Pattern member;
+    private final int keep;
+    private final Duration timeout;
+    private final PrintStream out;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2))
+            .followRedirects(HttpClient.Redirect.NEVER).build();
+
+    ScaleDownCommand(List<URI> endpoints, String prefix, int keep, Duration timeout, PrintStream out) {
+        this.endpoints = endpoints;
+        this.member = Pattern.compile(Pattern.quote(prefix) + "(\\d+)");
+        this.keep = keep;
+        this.timeout = timeout;
+        this.out = out;
+    }
+
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        List<URI> endpoints = new ArrayList<>();
+        String prefix = null;
+        Integer keep = null;
+        Duration timeout = Duration.ofSeconds(120);
+        try {
+            for (int i = 0; i < args.length; i++) {
+                String a = args[i];
+                String v = i + 1 < args.length ? args[i + 1] : null;
+                switch (a) {
+                    case "--endpoints" -> {
+                        for (String e : require(v, a).split(",")) {
+                            endpoints.add(URI.create(e.trim()));
+                        }
+                        i++;
+                    }
+                    case "--prefix" -> {
+                        prefix = require(v, a);
+                        i++;
+                    }
+                    case "--keep" -> {
+                        keep = Integer.parseInt(require(v, a));
+                        i++;
+                    }
+                    case "--timeout" -> {
+                        timeout = Duration.parse("PT" + require(v, a).toUpperCase(java.util.Locale.ROOT));
+                        i++;
+                    }
+                    case "-h", "--help" -> {
+                        out.println(usage());
+                        return 0;
+                    }
+                    default -> throw new IllegalArgumentException("unknown argument " + a);
+                }
+            }
+            if (endpoints.isEmpty() || prefix == null || keep == null || keep < 1) {
+                throw new IllegalArgumentException("--endpoints, --prefix and --keep (at least 1) are required");
+            }
+        } catch (RuntimeException e) {
+            err.println("raftkv scale-down: " + e.getMessage());
+            err.println(usage());
+            return 2;
+        }
+        return new ScaleDownCommand(endpoints, prefix, keep, timeout, out).run(err);
+    }
+
+    private static String require(String v, String option) {
+        if (v == null) {
+            throw new IllegalArgumentException(option + " needs a value");
+        }
+        return v;
+    }
+
+    static String usage() {
+        return "usage: raftkv scale-down --endpoints URL[,URL...] --prefix NAME- --keep N [--timeout 120s]\n"
+                + "  removes members NAME-<i> with i >= N, highest first, each removal committed before the next";
+    }
+
+    int run(PrintStream err) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String lastProblem = "no endpoint answered";
+        while (System.nanoTime() < deadline) {
+            try {
+                Optional<Members> m = members();
+                if (m.isEmpty()) {
+                    lastProblem = "no endpoint answered GET /v1/members with a leader";
+                } else {
+                    List<String> extra = m.get().ids.stream().filter(this::beyondKeep)
+                            .sorted(Comparator.comparingInt(this::ordinal).reversed()).toList();
+                    if (extra.isEmpty()) {
+                        out.println("scale-down: no member with an ordinal of " + keep + " or more; members " + m.get().ids);
+                        return 0;
+                    }
+                    String id = extra.get(0);
+                    HttpResponse<String> r = send(m.get().leaderUrl.resolve("/v1/members/" + id), "DELETE");
+                    if (r.statusCode() / 100 == 2) {
+                        out.println("scale-down: removed " + id + ": " + r.body());
+                        continue; // the next one, once the list says so
+                    }
+                    lastProblem = "DELETE /v1/members/" + id + " answered " + r.statusCode() + ": " + r.body();
+                }
+            } catch (IOException e) {
+                lastProblem = e.toString();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return 1;
+            }
+            try {
+                Thread.sleep(1000); // between retries of a cluster that is electing or has a change in flight
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return 1;
+            }
+        }
+        err.println("raftkv scale-down: not done within " + timeout + ": " + lastProblem);
+        return 1;
+    }
+
+    private boolean beyondKeep(String id) {
+        return ordinal(id) >= keep;
+    }
+
+    private int ordinal(String id) {
+        Matcher mm = member.matcher(id);
+        return mm.matches() ? Integer.parseInt(mm.group(1)) : -1;
+    }
+
+    private record Members(List<String> ids, URI leaderUrl) {
+    }
+
+    /** The member list as a leader sees it (asked of each endpoint, then of the leader it names). */
+    private Optional<Members> members() throws IOException, InterruptedException {
+        for (URI e : endpoints) {
+            try {
+                JsonNode body = JSON.readTree(send(e.resolve("/v1/members"), "GET").body());
+                String leader = body.path("leader").asText(null);
+                if (leader == null) {
+                    continue;
+                }
+                URI leaderUrl = null;
+                List<String> ids = new ArrayList<>();
+                for (JsonNode m : body.path("members")) {
+                    ids.add(m.path("id").asText());
+                    if (leader.equals(m.path("id").asText()) && m.hasNonNull("url")) {
+                        leaderUrl = URI.create(m.path("url").asText());
+                    }
+                }
+                if (leaderUrl != null) {
+                    JsonNode again = JSON.readTree(send(leaderUrl.resolve("/v1/members"), "GET").body());
+                    if (leader.equals(again.path("leader").asText(null))) {
+                        List<String> fresh = new ArrayList<>();
+                        again.path("members").forEach(m -> fresh.add(m.path("id").asText()));
+                        return Optional.of(new Members(fresh, leaderUrl));
+                    }
+                }
+            } catch (IOException | RuntimeException ex) {
+                // next endpoint
+            }
+        }
+        return Optional.empty();
+    }
+
+    private HttpResponse<String> send(URI uri, String method) throws IOException, InterruptedException {
+        HttpRequest r = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10))
+                .method(method, HttpRequest.BodyPublishers.noBody()).build();
+        return http.send(r, HttpResponse.BodyHandlers.ofString());
+    }
+}

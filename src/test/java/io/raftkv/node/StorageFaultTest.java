@@ -1,0 +1,74 @@
+package io.raftkv.node;
+
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.raftkv.storage.StorageException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+
+/**
+ * Storage faults under load: a log write (an fsync) that fails stops the node's Raft side at once (continuing could
+ * acknowledge what is not durable), every pending write gets a true answer (the leader's entries may already be on
+ * its followers, which send before... so: unknown, never "no effect" for an appended entry), and the others go on.
+ * A node restarted on its log once the disk is back catches up.
+ */
+class StorageFaultTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aLeaderWhoseFsyncFailsStopsAndAnswersEveryPendingWriteTruly() throws Exception {
+        try (InProcessCluster c = new InProcessCluster(dir, 3, 4096)) {
+            c.startAll();
+            String leader = c.awaitLeader();
+            WriteLoad load = new WriteLoad(c.nodes.get(leader), 4);
+            InProcessCluster.await("200 acknowledged writes", () -> load.ok.get() >= 200);
+            c.failLogWrites(leader);
+            InProcessCluster.await(leader + " stopped by the failed write", () -> c.fatal(leader) != null);
+            assertTrue(c.fatal(leader) instanceof StorageException, String.valueOf(c.fatal(leader)));
+            load.stop();
+            c.stop(leader);
+            String next = c.awaitLeader();
+            assertNull(c.nodes.get(next).propose(RaftNodeTest.put("barrier")).handle((r, e) -> e).get());
+            for (String id : c.nodes.keySet()) {
+                InProcessCluster.await("the barrier on " + id, () -> c.store(id).get("barrier").isPresent());
+            }
+            int[] counts = load.verify(c);
+            assertTrue(counts[RaftNodeTest.Outcome.OK.ordinal()] >= 200, "acknowledged " + counts[0]);
+            assertTrue(counts[RaftNodeTest.Outcome.NO_EFFECT.ordinal()] + counts[RaftNodeTest.Outcome.UNKNOWN.ordinal()] > 0,
+                    "the fault found writes in flight");
+
+            // The disk is back: restarted on its own (intact) log, the old leader catches up.
+            c.repairLog(leader);
+            c.start(leader);
+            InProcessCluster.await(leader + " caught up", () -> c.store(leader).get("barrier").isPresent());
+            load.verify(c);
+        }
+    }
+
+    @Test
+    void aFollowerWhoseFsyncFailsStopsWithoutAckingAndTheOthersGoOn() throws Exception {
+        try (InProcessCluster c = new InProcessCluster(dir, 3, 4096)) {
+            c.startAll();
+            String leader = c.awaitLeader();
+            String follower = c.ids.stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
+            c.failLogWrites(follower);
+            WriteLoad load = new WriteLoad(c.nodes.get(leader), 2);
+            InProcessCluster.await(follower + " stopped", () -> c.fatal(follower) != null);
+            InProcessCluster.await("100 acknowledged writes without it", () -> load.ok.get() >= 100);
+            load.stop();
+            assertNotNull(c.nodes.get(leader).propose(RaftNodeTest.put("after")).get());
+            c.stop(follower);
+            c.repairLog(follower);
+            c.start(follower);
+            InProcessCluster.await(follower + " caught up", () -> c.store(follower).get("after").isPresent());
+            int[] counts = load.verify(c);
+            assertTrue(counts[RaftNodeTest.Outcome.OK.ordinal()] >= 100);
+        }
+    }
+}
