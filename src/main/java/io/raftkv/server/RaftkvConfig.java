@@ -150,4 +150,24 @@ public interface RaftkvConfig {
      */
     @WithDefault("raftkv")
     String clusterToken();
+
+    /** Watch ({@code GET /v1/watch}): recent events kept in memory per node (older ones are read back from the log). */
+    @WithDefault("10000")
+    int watchHistoryEvents();
+
+    /** ... and at most about this many bytes of them. */
+    @WithDefault("67108864")
+    long watchHistoryBytes();
+
+    /** Events queued for one watcher that its connection has not taken yet; one more and it is cut off. */
+    @WithDefault("1024")
+    int watchBufferEvents();
+
+    /** Watchers one node serves at once (more: 429). */
+    @WithDefault("1024")
+    int watchMaxWatchers();
+
+    /** How often an idle watch gets a progress event (the index it has seen everything through) to resume after. */
+    @WithDefault("5s")
+    Duration watchProgressInterval();
 }

@@ -54,6 +54,7 @@ public class RaftkvServer {
     private volatile RaftNode node;
     private volatile RaftLogStore logStorage;
     private volatile KvStateMachine stateMachine;
+    private io.raftkv.watch.WatchHub watchHub;
     private EventLog events;
     private HttpPeerTransport transport;
     private volatile KvNodeSnapshots snapshots;
@@ -142,7 +143,7 @@ public class RaftkvServer {
         snapshots = new KvNodeSnapshots(stateMachine, snapshotStore, config.nodeId(), HttpPeerTransport.SENDER_HEADER,
                 members, config.requestTimeout(), config.snapshotChunkBytes());
         snapshots.identityHeaders(this::identityHeaders);
-        node = new RaftNode(settings, logStorage, stateMachine, transport, snapshots, events, diskSpace, null, this::fatal);
+        node = new RaftNode(settings, logStorage, new io.raftkv.watch.WatchingStateMachine(stateMachine, watchHub()), transport, snapshots, events, diskSpace, null, this::fatal);
         node.observe(observer);
         node.membership(new AddressBook());
         node.start();
@@ -549,6 +550,9 @@ public class RaftkvServer {
     }
 
     void onStop(@Observes ShutdownEvent event) {
+        if (watchHub != null) {
+            watchHub.close(); // watchers get their last event before the node goes
+        }
         closeQuietly();
     }
 
@@ -594,6 +598,15 @@ public class RaftkvServer {
         if (n != null) {
             n.observe(o);
         }
+    }
+
+    /** The changes this node applies, for watchers (one hub for the life of the process, across node restarts). */
+    public synchronized io.raftkv.watch.WatchHub watchHub() {
+        if (watchHub == null) {
+            watchHub = new io.raftkv.watch.WatchHub(new io.raftkv.watch.WatchSettings(config.watchHistoryEvents(),
+                    config.watchHistoryBytes(), config.watchBufferEvents(), config.watchMaxWatchers()), () -> logStorage);
+        }
+        return watchHub;
     }
 
     /** The running node, or null while starting or stopping. */

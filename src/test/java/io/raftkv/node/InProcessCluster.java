@@ -42,6 +42,8 @@ final class InProcessCluster implements AutoCloseable {
     final Map<String, RaftNode> nodes = new ConcurrentHashMap<>();
     private final Set<String> cutOff = ConcurrentHashMap.newKeySet();
     private final int maxPendingWrites;
+    private volatile boolean watching;
+    private final Map<String, io.raftkv.watch.WatchHub> hubs = new ConcurrentHashMap<>();
 
     InProcessCluster(Path dir, int size, int maxPendingWrites) {
         this.dir = dir;
@@ -72,7 +74,13 @@ final class InProcessCluster implements AutoCloseable {
         KvStateMachine sm = KvStateMachine.open(dir.resolve(id));
         stores.put(id, sm);
         EventLog ev = events.computeIfAbsent(id, k -> EventLog.open(dir.resolve(k), k));
-        RaftNode node = new RaftNode(settings, new FaultyLog(id, log), sm, new Router(id), new NoSnapshots(), ev, null,
+        io.raftkv.statemachine.StateMachine applied = sm;
+        if (watching) { // a new hub per start, as a restarted process has
+            io.raftkv.watch.WatchHub hub = new io.raftkv.watch.WatchHub(io.raftkv.watch.WatchSettings.DEFAULTS, () -> log);
+            hubs.put(id, hub);
+            applied = new io.raftkv.watch.WatchingStateMachine(sm, hub);
+        }
+        RaftNode node = new RaftNode(settings, new FaultyLog(id, log), applied, new Router(id), new NoSnapshots(), ev, null,
                 new Random(id.hashCode()), t -> fatal.put(id, t));
         node.membership(membership);
         nodes.put(id, node);
@@ -173,6 +181,19 @@ final class InProcessCluster implements AutoCloseable {
         if (sm != null) {
             sm.close();
         }
+    }
+
+    /** Every node started from now on feeds a watch hub ({@link #hub}). */
+    void watching() {
+        watching = true;
+    }
+
+    io.raftkv.watch.WatchHub hub(String id) {
+        return hubs.get(id);
+    }
+
+    MemoryLogStorage log(String id) {
+        return logs.get(id);
     }
 
     void cut(String id) {
