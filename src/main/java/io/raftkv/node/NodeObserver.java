@@ -26,6 +26,10 @@ public interface NodeObserver {
     }
 
     /** A snapshot was taken (written and synced). */
+    /** The state machine's store committed its applied state (MapDB's commit of kv.db). */
+    default void backendCommitted(long nanos) {
+    }
+
     default void snapshotTaken(long nanos) {
     }
 }

@@ -510,6 +510,7 @@ public final class RaftNode implements AutoCloseable {
         long now = System.nanoTime();
         if (force || appliedSinceFlush >= 10_000 || now - lastFlushNanos >= settings.applyFlushInterval().toNanos()) {
             stateMachine.flush();
+            observer.backendCommitted(System.nanoTime() - now);
             appliedSinceFlush = 0;
             lastFlushNanos = now;
         }

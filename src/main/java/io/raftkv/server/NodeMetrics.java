@@ -26,7 +26,7 @@ public class NodeMetrics {
         gauge("raftkv_term", "current Raft term", RaftNode::term);
         gauge("raftkv_commit_index", "highest log index known to be committed", RaftNode::commitIndex);
         gauge("raftkv_last_applied", "highest log index applied to the state machine", RaftNode::lastApplied);
-        gauge("raftkv_is_leader", "1 if this node is the leader", n -> n.role() == Role.LEADER ? 1 : 0);
+        gauge("raftkv_server_is_leader", "1 if this node is the leader", n -> n.role() == Role.LEADER ? 1 : 0);
         gauge("raftkv_snapshot_index", "log index of the newest snapshot", RaftNode::snapshotIndex);
         Gauge.builder("raftkv_snapshot_size_bytes", server, s -> s.snapshots() == null ? Double.NaN : s.snapshots().latestSizeBytes())
                 .description("size of the newest snapshot file").register(registry);
@@ -46,9 +46,12 @@ public class NodeMetrics {
                 .description("bytes free on the data directory's file system").register(registry);
         Gauge.builder("raftkv_peer_messages_dropped", server, s -> s.droppedPeerMessages())
                 .description("peer messages dropped because a peer's queue was full").register(registry);
-        gauge("raftkv_has_leader", "1 if this node knows a leader (itself included)", n -> n.leaderId() == null ? 0 : 1);
-        gauge("raftkv_proposals_pending", "client writes in flight on this node (queued, proposed, not yet answered)",
+        // Named after etcd's etcd_server_* metrics where they mean the same.
+        gauge("raftkv_server_has_leader", "1 if this node knows a leader (itself included)", n -> n.leaderId() == null ? 0 : 1);
+        gauge("raftkv_server_proposals_pending", "client writes in flight on this node (queued, proposed, not yet answered)",
                 RaftNode::pendingWrites);
+        gauge("raftkv_server_proposals_committed_total", "entries committed (the commit index)", RaftNode::commitIndex);
+        gauge("raftkv_server_proposals_applied_total", "entries applied (the last applied index)", RaftNode::lastApplied);
         Gauge.builder("raftkv_client_sessions", server, s -> s.stateMachine() == null ? Double.NaN : s.stateMachine().sessionCount())
                 .description("client sessions kept by the state machine (exactly-once writes)").register(registry);
         server.observe(new Observer());
@@ -57,16 +60,22 @@ public class NodeMetrics {
     /** The node's reports as Micrometer meters: the ones worth alerting on, named after etcd's where they match. */
     private final class Observer implements io.raftkv.node.NodeObserver {
         private final io.micrometer.core.instrument.Timer fsync = io.micrometer.core.instrument.Timer
-                .builder("raftkv_wal_fsync_duration").description("durable writes of the raft log (one fdatasync each)")
+                .builder("raftkv_disk_wal_fsync_duration").description("durable writes of the raft log (one fdatasync each)")
                 .publishPercentileHistogram().register(registry);
         private final io.micrometer.core.instrument.Timer apply = io.micrometer.core.instrument.Timer
                 .builder("raftkv_apply_duration").description("applying a batch of committed entries to the state machine")
                 .publishPercentileHistogram().register(registry);
+        private final io.micrometer.core.instrument.Timer backendCommit = io.micrometer.core.instrument.Timer
+                .builder("raftkv_disk_backend_commit_duration").description("commits of the state machine's store (kv.db)")
+                .publishPercentileHistogram().register(registry);
+        private final io.micrometer.core.instrument.Counter failed = io.micrometer.core.instrument.Counter
+                .builder("raftkv_server_proposals_failed").description("client writes that did not end acknowledged")
+                .register(registry);
         private final io.micrometer.core.instrument.Timer snapshot = io.micrometer.core.instrument.Timer
                 .builder("raftkv_snapshot_duration").description("taking a snapshot, from its start until it is durable")
                 .register(registry);
         private final io.micrometer.core.instrument.Counter leaderChanges = io.micrometer.core.instrument.Counter
-                .builder("raftkv_leader_changes_seen").description("changes of the leader this node knows").register(registry);
+                .builder("raftkv_server_leader_changes_seen").description("changes of the leader this node knows").register(registry);
         private final io.micrometer.core.instrument.Counter logBytes = io.micrometer.core.instrument.Counter
                 .builder("raftkv_log_written_entry_bytes").description("entry bytes written to the raft log").register(registry);
         private final java.util.concurrent.ConcurrentHashMap<String, io.micrometer.core.instrument.Counter> proposals =
@@ -92,6 +101,14 @@ public class NodeMetrics {
         public void proposalEnded(String outcome) {
             proposals.computeIfAbsent(outcome, o -> io.micrometer.core.instrument.Counter.builder("raftkv_proposals")
                     .tag("outcome", o).description("client writes by how they ended").register(registry)).increment();
+            if (!"ok".equals(outcome)) {
+                failed.increment();
+            }
+        }
+
+        @Override
+        public void backendCommitted(long nanos) {
+            backendCommit.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
         }
 
         @Override

@@ -174,13 +174,23 @@ class KvApiTest {
         given().get("/q/metrics").then().statusCode(200).body(containsString("raftkv_term"));
     }
 
+    private static double metric(String exposition, String name) {
+        return exposition.lines().filter(l -> l.startsWith(name + " ")).mapToDouble(l -> Double.parseDouble(l.substring(name.length() + 1)))
+                .findFirst().orElseThrow(() -> new AssertionError(name + " not exported"));
+    }
+
     @Test
-    void metricsWorthAlertingOnAreExported() {
+    void metricsWorthAlertingOnAreExportedAndMove() {
+        double committedBefore = metric(given().get("/q/metrics").then().extract().asString(), "raftkv_server_proposals_committed_total");
         given().body("m").put("/v1/kv/" + prefix + "metric").then().statusCode(200);
         String m = given().get("/q/metrics").then().statusCode(200).extract().asString();
-        for (String name : new String[] {"raftkv_has_leader 1.0", "raftkv_wal_fsync_duration_seconds_bucket",
-                "raftkv_wal_fsync_duration_seconds_count", "raftkv_apply_duration_seconds_count",
-                "raftkv_proposals_total{outcome=\"ok\"", "raftkv_leader_changes_seen_total", "raftkv_proposals_pending",
+        assertTrue(metric(m, "raftkv_server_proposals_committed_total") > committedBefore, "a write raises the committed counter");
+        for (String name : new String[] {"raftkv_server_has_leader 1.0", "raftkv_server_is_leader 1.0",
+                "raftkv_disk_wal_fsync_duration_seconds_bucket", "raftkv_disk_wal_fsync_duration_seconds_count",
+                "raftkv_apply_duration_seconds_count", "raftkv_disk_backend_commit_duration_seconds_count",
+                "raftkv_proposals_total{outcome=\"ok\"", "raftkv_server_leader_changes_seen_total",
+                "raftkv_server_proposals_pending", "raftkv_server_proposals_committed_total",
+                "raftkv_server_proposals_applied_total", "raftkv_server_proposals_failed_total",
                 "raftkv_log_written_entry_bytes_total", "raftkv_client_sessions"}) {
             assertTrue(m.contains(name), name + " in\n" + m.lines().filter(l -> l.startsWith("raftkv_")).toList());
         }

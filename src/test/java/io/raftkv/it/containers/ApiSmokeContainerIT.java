@@ -44,7 +44,7 @@ class ApiSmokeContainerIT {
             }
             HttpResponse<String> metrics = cluster.send(leader, "GET", "/q/metrics", null);
             assertEquals(200, metrics.statusCode());
-            assertTrue(metrics.body().contains("raftkv_term") && metrics.body().contains("raftkv_is_leader 1.0"), metrics.body());
+            assertTrue(metrics.body().contains("raftkv_term") && metrics.body().contains("raftkv_server_is_leader 1.0"), metrics.body());
 
             // Writes, reads, listing.
             HttpResponse<String> put = cluster.send(leader, "PUT", "/v1/kv/smoke/a", bytes("alpha"));

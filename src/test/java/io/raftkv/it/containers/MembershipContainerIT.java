@@ -45,8 +45,13 @@ class MembershipContainerIT {
             String leader = await("node4 in the configuration", WAIT, () -> leaderWith(cluster, "node4"));
             boolean killedMidChange = role(cluster, leader, "node4").equals("learner");
             cluster.kill(leader);
-            await("a new leader", WAIT, () -> cluster.leaderAmong(cluster.up()));
+            String survivor = await("a new leader", WAIT, () -> cluster.leaderAmong(cluster.up()));
             awaitAcknowledged(acknowledged.size() + 10);
+            // The kill shows in the metrics: the new leader has seen at least two leaders (the first one, then itself).
+            String metrics = cluster.get(survivor, "/q/metrics").map(HttpResponse::body).orElseThrow();
+            double changes = metrics.lines().filter(l -> l.startsWith("raftkv_server_leader_changes_seen_total "))
+                    .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1))).findFirst().orElse(0);
+            assertTrue(changes >= 2, "raftkv_server_leader_changes_seen_total on " + survivor + ": " + changes);
             cluster.restart(leader);
             await("node4 a voter", WAIT, () -> voterOf(cluster, "node4"));
             cluster.addNode("node5");
