@@ -21,7 +21,11 @@ import io.raftkv.storage.DiskSpace;
 import io.raftkv.storage.RaftLogStore;
 import io.quarkus.scheduler.Scheduled;
 import io.raftkv.storage.RaftLogStores;
-import io.raftkv.transport.HttpPeerTransport;
+import io.raftkv.peer.PeerListener;
+import io.raftkv.peer.PeerTls;
+import io.raftkv.peer.StreamPeerTransport;
+import io.raftkv.transport.PeerAnswers;
+import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
@@ -49,11 +53,17 @@ public class RaftkvServer {
     @Inject
     RaftkvConfig config;
 
+    @Inject
+    Vertx vertx;
+
     private volatile RaftNode node;
     private volatile RaftLogStore logStorage;
     private volatile KvStateMachine stateMachine;
     private EventLog events;
-    private HttpPeerTransport transport;
+    private StreamPeerTransport transport;
+    private volatile PeerListener peerListener;
+    private volatile PeerTls peerTls;
+    private final NodePeerGate peerGate = new NodePeerGate(this);
     private volatile KvNodeSnapshots snapshots;
     private volatile Map<String, URI> members;
     private volatile MemberDirectory directory;
@@ -95,7 +105,7 @@ public class RaftkvServer {
         Map<String, URI> configured = Members.parse(config.peers(), config.nodeId(), config.advertiseUrl().orElse(null));
         dataDir = Path.of(config.dataDir().orElse("data/" + config.nodeId())).toAbsolutePath().normalize();
         io.raftkv.storage.MapDbFiles.prepareDataDir(dataDir);
-        directory = new MemberDirectory(dataDir, config.nodeId(), configured);
+        directory = new MemberDirectory(dataDir, config.nodeId(), configured, Members.parsePeerUrls(config.peerUrls().orElse(null)));
         members = directory.view();
         identity = Identity.open(dataDir, bootstrapVoters(configured), config.clusterToken());
         if (diskSpace == null) {
@@ -129,16 +139,27 @@ public class RaftkvServer {
             throw new DiskFullException(diskSpace.usableBytes() + " bytes free at start, fewer than the "
                     + diskSpace.minFreeBytes() + " that must stay free");
         }
-        transport = new HttpPeerTransport(config.nodeId(), members, config.requestTimeout());
-        transport.identity(this::identityHeaders, new PeerAnswers());
-        snapshots = new KvNodeSnapshots(stateMachine, snapshotStore, config.nodeId(), HttpPeerTransport.SENDER_HEADER,
-                members, config.requestTimeout(), config.snapshotChunkBytes());
-        snapshots.identityHeaders(this::identityHeaders);
+        if (config.peerTls() && peerTls == null) {
+            Path dir = Path.of(config.peerTlsDir());
+            peerTls = new PeerTls(Path.of(config.peerTlsCert().orElse(dir.resolve(config.nodeId() + ".crt").toString())),
+                    Path.of(config.peerTlsKey().orElse(dir.resolve(config.nodeId() + ".key").toString())),
+                    Path.of(config.peerTlsCa().orElse(dir.resolve("ca.crt").toString())));
+        }
+        transport = new StreamPeerTransport(vertx, config.nodeId(), directory::peerUrl, peerTls, config.requestTimeout(),
+                config.peerMaxFrameBytes());
+        transport.identity(this::senderIdentity, new Answers());
+        snapshots = new KvNodeSnapshots(stateMachine, snapshotStore, config.nodeId(), transport, config.snapshotChunkBytes());
+        if (peerListener == null) {
+            int port = config.peerPort().orElseGet(() -> directory.peerUrl(config.nodeId()).getPort());
+            peerListener = new PeerListener(vertx, config.peerHost(), port, peerTls, config.peerMaxFrameBytes(),
+                    config.requestTimeout(), peerGate).start();
+        }
         node = new RaftNode(settings, logStorage, stateMachine, transport, snapshots, events, diskSpace, null, this::fatal);
         node.observe(observer);
         node.membership(new AddressBook());
         node.start();
-        LOG.infof("raftkv node %s at %s, data in %s (%s log), members %s", config.nodeId(), members.get(config.nodeId()),
+        LOG.infof("raftkv node %s at %s, peers on port %d (%s), data in %s (%s log), members %s", config.nodeId(),
+                members.get(config.nodeId()), peerListener.port(), peerTls != null ? "mutual TLS" : "NO TLS: raftkv.peer-tls=false",
                 dataDir, config.logStore(), members);
     }
 
@@ -159,13 +180,32 @@ public class RaftkvServer {
         return identity;
     }
 
-    private Map<String, String> identityHeaders() {
+    private StreamPeerTransport.SenderIdentity senderIdentity() {
         Identity id = identity;
-        if (id == null) {
-            return Map.of();
-        }
-        return id.clusterId() == null ? Map.of(HttpPeerTransport.INCARNATION_HEADER, id.incarnation())
-                : Map.of(HttpPeerTransport.CLUSTER_HEADER, id.clusterId(), HttpPeerTransport.INCARNATION_HEADER, id.incarnation());
+        return id == null ? new StreamPeerTransport.SenderIdentity(null, "")
+                : new StreamPeerTransport.SenderIdentity(id.clusterId(), id.incarnation());
+    }
+
+    /** Whether the peer channel runs mutual TLS (raftkv.peer-tls). */
+    public boolean peerTlsOn() {
+        return config.peerTls();
+    }
+
+    /** Peer connections, batches and chunks the peer listener refused since start, by reason. */
+    public Map<String, Long> peerRejections() {
+        return peerGate.rejections();
+    }
+
+    /** The peer listener's port (once started), or -1. */
+    public int peerPort() {
+        PeerListener l = peerListener;
+        return l == null ? -1 : l.port();
+    }
+
+    /** Peer connections this node opened since start (0 before it has a transport). */
+    public long peerConnectionsOpened() {
+        StreamPeerTransport t = transport;
+        return t == null ? 0 : t.connectionsOpened();
     }
 
     /**
@@ -226,7 +266,7 @@ public class RaftkvServer {
                 + " replace it (POST /v1/members/" + config.nodeId() + "/replace on the leader)";
     }
 
-    private final class PeerAnswers implements HttpPeerTransport.PeerAnswers {
+    private final class Answers implements PeerAnswers {
         @Override
         public void accepted(String peerId) {
             if (refusingPeers.remove(peerId) != null && events != null) {
@@ -517,6 +557,11 @@ public class RaftkvServer {
     }
 
     void onStop(@Observes ShutdownEvent event) {
+        PeerListener l = peerListener;
+        peerListener = null;
+        if (l != null) {
+            l.close();
+        }
         closeQuietly();
     }
 
