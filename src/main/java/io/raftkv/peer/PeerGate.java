@@ -8,8 +8,8 @@ package io.raftkv.peer;
 public interface PeerGate {
 
     /**
-     * A connection's HELLO. {@code certifiedId} is the node id in the client's certificate (null without TLS, where the
-     * claimed id is all there is). Null: accepted; else the refusal sent before the connection is closed.
+     * A connection's HELLO. {@code certifiedId} is the node id in the client's certificate, already checked to be
+     * {@code hello.from()} (null without TLS, where the claimed id is all there is). Null: accepted; else the refusal sent before the connection is closed.
      */
     PeerFrames.Refused hello(String certifiedId, PeerFrames.Hello hello);
 

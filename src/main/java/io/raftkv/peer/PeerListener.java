@@ -139,9 +139,17 @@ public final class PeerListener implements AutoCloseable {
             }
             PeerFrames.Hello h = PeerFrames.decodeHello(body);
             String certified = tls ? PeerTls.identity(socket) : null;
-            PeerFrames.Refused r = h.version() != PeerFrames.VERSION
-                    ? new PeerFrames.Refused("VERSION", "peer protocol version " + h.version() + ", this node speaks " + PeerFrames.VERSION)
-                    : gate.hello(certified, h);
+            PeerFrames.Refused r;
+            if (h.version() != PeerFrames.VERSION) {
+                r = new PeerFrames.Refused("VERSION", "peer protocol version " + h.version() + ", this node speaks " + PeerFrames.VERSION);
+            } else if (tls && !h.from().equals(certified)) {
+                r = new PeerFrames.Refused("CERTIFICATE", certified == null
+                        ? "the client certificate names no node (a " + PeerTls.SAN_PREFIX + " URI SAN), the connection claims " + h.from()
+                        : "the certificate of " + certified + " claims to be " + h.from());
+                gate.rejected(r.reason(), r.detail());
+            } else {
+                r = gate.hello(certified, h);
+            }
             if (r != null) {
                 refuse(r.reason(), r.detail());
                 socket.close();

@@ -234,7 +234,7 @@ public final class StreamPeerTransport implements PeerTransport, SnapshotChannel
         }
 
         private void connectWhenDue() {
-            if (connecting) {
+            if (connecting || closed) {
                 return;
             }
             long wait = nextAttemptNanos - System.nanoTime();

@@ -73,12 +73,7 @@ final class NodePeerGate implements PeerGate {
 
     @Override
     public PeerFrames.Refused hello(String certifiedId, PeerFrames.Hello hello) {
-        if (certifiedId == null && server.peerTlsOn()) {
-            return refuse("CERTIFICATE", "the client certificate names no node (a urn:raftkv:node: URI SAN)");
-        }
-        if (certifiedId != null && !certifiedId.equals(hello.from())) {
-            return refuse("CERTIFICATE", "the certificate of " + certifiedId + " claims to be " + hello.from());
-        }
+        // With TLS the listener has checked that the certificate names hello.from().
         if (!hello.to().equals(server.nodeId())) {
             return refuse("TARGET", "this is " + server.nodeId() + ", not " + hello.to());
         }
