@@ -322,7 +322,9 @@ public class RaftkvServer {
         public void identityApplied(byte[] data) {
             try {
                 String[] r = Identity.decodeRegistration(data);
-                if (!r[0].equals(config.nodeId())) {
+                // This node's own registration counts too (else a leader proposes it again every 5 s, forever);
+                // one of another incarnation of its id is not this data directory's.
+                if (!r[0].equals(config.nodeId()) || r[1].equals(identity.incarnation())) {
                     identity.register(r[0], r[1]);
                 }
             } catch (IllegalArgumentException e) {

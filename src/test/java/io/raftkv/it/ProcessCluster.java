@@ -18,7 +18,9 @@ import java.util.function.Supplier;
 
 /**
  * A raftkv cluster of real JVM processes started from the packaged application (target/quarkus-app), each on a free
- * port with its own data directory. Nodes can be SIGKILLed and restarted on the same data.
+ * client port and a free peer port with its own data directory. Peers run mutual TLS with certificates made by
+ * scripts/peer-certs.sh in {@code <root>/tls}, as {@code make run} does. Nodes can be SIGKILLed and restarted on the
+ * same data.
  */
 final class ProcessCluster implements AutoCloseable {
 
@@ -26,6 +28,8 @@ final class ProcessCluster implements AutoCloseable {
 
     private final Path root;
     private final Map<String, Integer> ports = new LinkedHashMap<>();
+    private final Map<String, Integer> peerPorts = new LinkedHashMap<>();
+    private final String peerUrls;
     private final Map<String, Process> processes = new LinkedHashMap<>();
     private final String peers;
 
@@ -33,12 +37,42 @@ final class ProcessCluster implements AutoCloseable {
         this.root = root;
         Files.createDirectories(root);
         List<String> list = new ArrayList<>();
+        List<String> peerList = new ArrayList<>();
         for (int i = 1; i <= size; i++) {
             int port = freePort();
             ports.put("node" + i, port);
             list.add("node" + i + "=http://127.0.0.1:" + port);
+            int peerPort = freePort();
+            peerPorts.put("node" + i, peerPort);
+            peerList.add("node" + i + "=127.0.0.1:" + peerPort);
         }
         this.peers = String.join(",", list);
+        this.peerUrls = String.join(",", peerList);
+        certificates(tlsDir(), ports.keySet().toArray(String[]::new));
+    }
+
+    /** The cluster's CA and node certificates, as make run creates them. */
+    static void certificates(Path dir, String... ids) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of("bash", Path.of("scripts/peer-certs.sh").toAbsolutePath().toString(), dir.toString()));
+        cmd.addAll(List.of(ids));
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            if (p.waitFor() != 0) {
+                throw new IOException("scripts/peer-certs.sh failed: " + out);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+    }
+
+    Path tlsDir() {
+        return root.resolve("tls");
+    }
+
+    int peerPort(String id) {
+        return peerPorts.get(id);
     }
 
     List<String> ids() {
@@ -65,6 +99,8 @@ final class ProcessCluster implements AutoCloseable {
         pb.environment().put("QUARKUS_HTTP_PORT", Integer.toString(ports.get(id)));
         pb.environment().put("RAFTKV_NODE_ID", id);
         pb.environment().put("RAFTKV_PEERS", peers);
+        pb.environment().put("RAFTKV_PEER_URLS", peerUrls);
+        pb.environment().put("RAFTKV_PEER_TLS_DIR", tlsDir().toString());
         pb.environment().put("RAFTKV_DATA_DIR", dataDir(id).toString());
         pb.redirectErrorStream(true);
         pb.redirectOutput(ProcessBuilder.Redirect.appendTo(root.resolve(id + ".log").toFile()));
@@ -116,6 +152,13 @@ final class ProcessCluster implements AutoCloseable {
     HttpResponse<String> put(String id, String key, String value) throws IOException, InterruptedException {
         return HTTP.send(HttpRequest.newBuilder(URI.create(url(id) + "/v1/kv/" + key)).timeout(Duration.ofSeconds(10))
                 .PUT(HttpRequest.BodyPublishers.ofString(value)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** POSTs {@code body} as a peer batch would have been sent to the client port (before issue 11); the status. */
+    int postBytes(String id, String path, byte[] body, String sender) throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(url(id) + path)).timeout(Duration.ofSeconds(5))
+                .header("X-Raftkv-From", sender).header("Content-Type", "application/octet-stream")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 
     HttpResponse<String> post(String id, String pathAndQuery) throws IOException, InterruptedException {
