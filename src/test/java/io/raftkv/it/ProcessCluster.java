@@ -20,7 +20,7 @@ import java.util.function.Supplier;
  * A raftkv cluster of real JVM processes started from the packaged application (target/quarkus-app), each on a free
  * client port and a free peer port with its own data directory. Peers run mutual TLS with certificates made by
  * scripts/peer-certs.sh in {@code <root>/tls}, as {@code make run} does. Nodes can be SIGKILLed and restarted on the
- * same data.
+ * same data. {@code -Dit.runner=<native executable>} runs that instead of the packaged jar.
  */
 final class ProcessCluster implements AutoCloseable {
 
@@ -90,12 +90,19 @@ final class ProcessCluster implements AutoCloseable {
     }
 
     void start(String id) throws IOException {
-        Path jar = Path.of("target/quarkus-app/quarkus-run.jar").toAbsolutePath();
-        if (!Files.exists(jar)) {
-            throw new IllegalStateException(jar + " is missing: run the package phase first");
+        ProcessBuilder pb;
+        String runner = System.getProperty("it.runner", "");
+        if (!runner.isBlank()) {
+            // -Dit.runner=target/raftkv-...-runner: the native executable instead of the jar.
+            pb = new ProcessBuilder(Path.of(runner).toAbsolutePath().toString(), "-Xmx256m");
+        } else {
+            Path jar = Path.of("target/quarkus-app/quarkus-run.jar").toAbsolutePath();
+            if (!Files.exists(jar)) {
+                throw new IllegalStateException(jar + " is missing: run the package phase first");
+            }
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            pb = new ProcessBuilder(java, "-Xmx256m", "-jar", jar.toString());
         }
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-jar", jar.toString());
         pb.environment().put("QUARKUS_HTTP_PORT", Integer.toString(ports.get(id)));
         pb.environment().put("RAFTKV_NODE_ID", id);
         pb.environment().put("RAFTKV_PEERS", peers);
