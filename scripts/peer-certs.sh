@@ -17,11 +17,19 @@ command -v openssl >/dev/null || { echo "peer-certs: openssl is needed (apt-get 
 days=${PEER_CERT_DAYS:-825}
 mkdir -p "$dir"
 umask 077
+# One run at a time per directory (nodes and tests start in parallel), and every file written aside and moved into
+# place, so an interrupted run leaves no half-written file behind to be taken for a good one.
+exec 9>"$dir/.lock"
+flock 9
+tmp=$(mktemp -d "$dir/.tmp.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
 
-if [ ! -f "$dir/ca.crt" ] || [ ! -f "$dir/ca.key" ]; then
+if [ ! -s "$dir/ca.crt" ] || [ ! -s "$dir/ca.key" ]; then
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days "$days" \
-    -subj "/CN=raftkv peer CA $(date -u +%Y%m%d%H%M%S)" -keyout "$dir/ca.key" -out "$dir/ca.crt" \
+    -subj "/CN=raftkv peer CA $(date -u +%Y%m%d%H%M%S)" -keyout "$tmp/ca.key" -out "$tmp/ca.crt" \
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+  mv "$tmp/ca.key" "$dir/ca.key"
+  mv "$tmp/ca.crt" "$dir/ca.crt"
   echo "peer-certs: new CA in $dir/ca.crt"
 fi
 
@@ -30,18 +38,18 @@ for id in "$@"; do
     echo "peer-certs: bad node id '$id'" >&2
     exit 2
   fi
-  if [ -f "$dir/$id.crt" ] && [ -f "$dir/$id.key" ]; then
+  if [ -s "$dir/$id.crt" ] && [ -s "$dir/$id.key" ]; then
     continue
   fi
-  ext=$(mktemp)
-  printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=URI:urn:raftkv:node:%s,DNS:%s\n' "$id" "$id" >"$ext"
+  printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=URI:urn:raftkv:node:%s,DNS:%s\n' "$id" "$id" >"$tmp/ext"
   openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$id" \
-    -keyout "$dir/$id.key" -out "$dir/$id.csr" 2>/dev/null
-  openssl x509 -req -in "$dir/$id.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial -days "$days" \
-    -extfile "$ext" -out "$dir/$id.crt" 2>/dev/null
-  rm -f "$dir/$id.csr" "$ext" "$dir/ca.srl"
+    -keyout "$tmp/$id.key" -out "$tmp/$id.csr" 2>/dev/null
+  openssl x509 -req -in "$tmp/$id.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial -CAserial "$tmp/ca.srl" \
+    -days "$days" -extfile "$tmp/ext" -out "$tmp/$id.crt" 2>/dev/null
+  chmod 644 "$tmp/$id.crt" "$tmp/$id.key"
+  mv "$tmp/$id.key" "$dir/$id.key"
+  mv "$tmp/$id.crt" "$dir/$id.crt"
   echo "peer-certs: $dir/$id.crt for node $id"
 done
-# Readable by the nodes' user (containers run as another uid); the CA key stays private.
-chmod 644 "$dir"/*.crt "$dir"/*.key 2>/dev/null || true
-chmod 600 "$dir/ca.key"
+# Node files are readable by the nodes' user (containers run as another uid); the CA key stays private.
+chmod 644 "$dir/ca.crt"

@@ -30,6 +30,7 @@ final class ProcessCluster implements AutoCloseable {
     private final Map<String, Integer> ports = new LinkedHashMap<>();
     private final Map<String, Integer> peerPorts = new LinkedHashMap<>();
     private final String peerUrls;
+    private final Map<String, String> env = new LinkedHashMap<>();
     private final Map<String, Process> processes = new LinkedHashMap<>();
     private final String peers;
 
@@ -65,6 +66,12 @@ final class ProcessCluster implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IOException(e);
         }
+    }
+
+    /** An environment variable for every node started from now on. */
+    ProcessCluster env(String name, String value) {
+        env.put(name, value);
+        return this;
     }
 
     Path tlsDir() {
@@ -108,6 +115,7 @@ final class ProcessCluster implements AutoCloseable {
         pb.environment().put("RAFTKV_PEERS", peers);
         pb.environment().put("RAFTKV_PEER_URLS", peerUrls);
         pb.environment().put("RAFTKV_PEER_TLS_DIR", tlsDir().toString());
+        pb.environment().putAll(env);
         pb.environment().put("RAFTKV_DATA_DIR", dataDir(id).toString());
         pb.redirectErrorStream(true);
         pb.redirectOutput(ProcessBuilder.Redirect.appendTo(root.resolve(id + ".log").toFile()));

@@ -81,8 +81,9 @@ final class ContainerCluster implements AutoCloseable {
     /**
      * {@code binds} plus node {@code id}'s peer TLS files (ca.crt, id.crt, id.key) mounted read-only in /tls, where the
      * image looks for them: created by scripts/peer-certs.sh in target/it-peer-certs on first use, one CA per test run.
+     * Synchronized: containers are created in parallel, and the CA must be made once.
      */
-    static Bind[] withPeerTls(String id, Bind... binds) {
+    static synchronized Bind[] withPeerTls(String id, Bind... binds) {
         java.nio.file.Path dir = java.nio.file.Path.of("target/it-peer-certs").toAbsolutePath();
         try {
             Process p = new ProcessBuilder("bash", java.nio.file.Path.of("scripts/peer-certs.sh").toAbsolutePath().toString(),
