@@ -145,6 +145,9 @@ public class RaftkvServer {
                     Path.of(config.peerTlsKey().orElse(dir.resolve(config.nodeId() + ".key").toString())),
                     Path.of(config.peerTlsCa().orElse(dir.resolve("ca.crt").toString())));
         }
+        if (peerTls != null) {
+            warmUpTls();
+        }
         transport = new StreamPeerTransport(vertx, config.nodeId(), directory::peerUrl, peerTls, config.requestTimeout(),
                 config.peerMaxFrameBytes());
         transport.identity(this::senderIdentity, new Answers());
@@ -161,6 +164,21 @@ public class RaftkvServer {
         LOG.infof("raftkv node %s at %s, peers on port %d (%s), data in %s (%s log), members %s", config.nodeId(),
                 members.get(config.nodeId()), peerListener.port(), peerTls != null ? "mutual TLS" : "NO TLS: raftkv.peer-tls=false",
                 dataDir, config.logStore(), members);
+    }
+
+    /**
+     * The JDK's first TLS context (providers, the seeded SecureRandom) is slow to make, seconds on a busy machine;
+     * Vert.x would make it on an event loop at the first peer connection, stalling every peer message on that loop.
+     * Made here, on the startup thread, instead.
+     */
+    private static void warmUpTls() {
+        try {
+            javax.net.ssl.SSLContext.getInstance("TLS").init(null, null, new java.security.SecureRandom());
+            javax.net.ssl.SSLContext.getDefault();
+            java.security.KeyFactory.getInstance("EC");
+        } catch (java.security.GeneralSecurityException e) {
+            LOG.warnf("TLS warm-up failed (the first peer connection will be slower): %s", e.getMessage());
+        }
     }
 
     private List<String> bootstrapVoters(Map<String, URI> configured) {
