@@ -19,6 +19,8 @@
 #   BENCH_NATIVE=0 (skip the native executable) or =path (another executable to run as raftkv-native)
 #   BENCH_NO_BUILD=1 (never run Maven)  BENCH_JAVA_OPTS (JVM flags for the raftkv nodes)
 #   BENCH_NATIVE_OPTS (run-time flags for the native executable, e.g. "-Xmn256m -Xmx2g")
+#   BENCH_PEER_TLS=true (raftkv peers on mutual TLS, certificates made in the temp dir; false: plain TCP, to see
+#   what peer TLS costs)
 set -euo pipefail
 SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 cd "$(dirname "$0")/.."
@@ -121,7 +123,10 @@ start_member() { # sys n
       local cmd=(java $JAVA_OPTS -jar "$TMP/app/quarkus-run.jar")
       # shellcheck disable=SC2206
       [[ $sys == raftkv-native ]] && cmd=("$TMP/app/native-runner" ${BENCH_NATIVE_OPTS:-})
+      # Peers on client port + 1000 (10001-10003, 10011-10013), mutual TLS unless BENCH_PEER_TLS=false.
+      [[ ${BENCH_PEER_TLS:-true} == false ]] || bash "$ROOT/scripts/peer-certs.sh" "$TMP/tls" "node$n" >/dev/null
       QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_HTTP_PORT=$(client_port "$sys" "$n") RAFTKV_NODE_ID=node$n \
+        RAFTKV_PEER_HOST=127.0.0.1 RAFTKV_PEER_TLS=${BENCH_PEER_TLS:-true} RAFTKV_PEER_TLS_DIR=$TMP/tls \
         RAFTKV_PEERS=$peers RAFTKV_DATA_DIR=$(data_dir "$sys" "$n") "${cmd[@]}" >>"$(log_file "$sys" "$n")" 2>&1 &
       ;;
     etcd)

@@ -23,6 +23,9 @@ command -v wrk >/dev/null || { apt-get install -y -q wrk >/dev/null 2>&1 || { ap
 [[ -n ${BENCH_NATIVE:-} || -f $JAR ]] || ./mvnw -B -q package -DskipTests
 
 PEERS="node1=http://127.0.0.1:9101,node2=http://127.0.0.1:9102,node3=http://127.0.0.1:9103"
+# Peers on 10101-10103 with mutual TLS, as everywhere else (certificates in the temp dir).
+bash scripts/peer-certs.sh "$TMP/tls" node1 node2 node3 >/dev/null
+export RAFTKV_PEER_TLS_DIR=$TMP/tls RAFTKV_PEER_HOST=127.0.0.1
 for n in 1 2 3; do
   cmd=(java -jar "$JAR"); [[ -n ${BENCH_NATIVE:-} ]] && cmd=("$BENCH_NATIVE")
   QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_HTTP_PORT=910$n RAFTKV_NODE_ID=node$n RAFTKV_PEERS=$PEERS \

@@ -3,7 +3,9 @@
 #
 #   up      user network raftkv-net; containers node1..node3 (DNS aliases node1..node3) on named volumes
 #           raftkv-node1..3; client port 8080 of nodeN published on 127.0.0.1:$((PORT_BASE + N))
-#           (8101..8103; `make run` uses 8001..8003); waits until every node answers /q/health/live
+#           (8101..8103; `make run` uses 8001..8003); waits until every node answers /q/health/live. Peers talk
+#           on port 9080 inside the network only, with mutual TLS: the CA and node certificates are created on
+#           first use in $TLS_DIR (data/docker-tls) by scripts/peer-certs.sh and mounted read-only in /tls
 #   down    removes the containers and the network, and the volumes unless KEEP_DATA=1
 #   logs    the last $TAIL lines (default 100) of each node; FOLLOW=1 follows all three
 #   status  `docker ps` of the nodes and each one's /v1/status
@@ -13,7 +15,8 @@
 #
 # Variables: IMAGE (raftkv:jvm; raftkv:native for the native image), NETWORK (raftkv-net), PORT_BASE (8100),
 # NODES (3), BIND (127.0.0.1), WAIT (60 s), RAFTKV_HEARTBEAT_INTERVAL / RAFTKV_ELECTION_TIMEOUT (passed on
-# when set), DOCKER_RUN_ARGS (extra `docker run` flags, e.g. "--memory 512m").
+# when set), DOCKER_RUN_ARGS (extra `docker run` flags, e.g. "--memory 512m"), TLS_DIR (data/docker-tls),
+# PEER_TLS (true; false runs the peers without TLS, for experiments only).
 set -euo pipefail
 
 IMAGE=${IMAGE:-raftkv:jvm}
@@ -23,6 +26,8 @@ NODES=${NODES:-3}
 BIND=${BIND:-127.0.0.1}
 WAIT=${WAIT:-60}
 LABEL=io.raftkv.cluster=docker
+TLS_DIR=${TLS_DIR:-$(cd "$(dirname "$0")/.." && pwd)/data/docker-tls}
+PEER_TLS=${PEER_TLS:-true}
 
 log() { echo "[cluster] $*" >&2; }
 # The initial nodes and those added with add-node (their containers carry io.raftkv.node=N).
@@ -35,6 +40,16 @@ peers() {
     local n list=()
     for n in $(nodes) ${1:-}; do list+=("node$n=http://node$n:8080"); done
     local IFS=,; echo "${list[*]}"
+}
+
+# docker run flags for node $1's peer TLS: its files (created on first use) mounted read-only in /tls.
+tls_args() {
+    if [ "$PEER_TLS" = false ]; then
+        echo "-e RAFTKV_PEER_TLS=false"
+        return
+    fi
+    bash "$(dirname "$0")/peer-certs.sh" "$TLS_DIR" "node$1" >/dev/null
+    echo "-v $TLS_DIR/ca.crt:/tls/ca.crt:ro -v $TLS_DIR/node$1.crt:/tls/node$1.crt:ro -v $TLS_DIR/node$1.key:/tls/node$1.key:ro"
 }
 
 # Remove a container only if this script made it (it carries our label).
@@ -69,6 +84,7 @@ up() {
             -e "RAFTKV_NODE_ID=node$n" \
             -e "RAFTKV_ADVERTISE_URL=http://node$n:8080" \
             -e "RAFTKV_PEERS=$(peers)" \
+            $(tls_args "$n") \
             "${env[@]}" "${extra[@]}" "$IMAGE" >/dev/null
         log "node$n started ($IMAGE) -> http://$BIND:$((PORT_BASE + n))"
     done
@@ -145,7 +161,7 @@ add_node() {
     docker run -d --name "node$n" --hostname "node$n" --label "$LABEL" --label "io.raftkv.node=$n" \
         --network "$NETWORK" --network-alias "node$n" -p "$BIND:$((PORT_BASE + n)):8080" -v "raftkv-node$n:/data" \
         -e "RAFTKV_NODE_ID=node$n" -e "RAFTKV_ADVERTISE_URL=http://node$n:8080" -e "RAFTKV_PEERS=$(peers "$n")" \
-        -e RAFTKV_INITIAL_CLUSTER_STATE=existing "$IMAGE" >/dev/null
+        $(tls_args "$n") -e RAFTKV_INITIAL_CLUSTER_STATE=existing "$IMAGE" >/dev/null
     local deadline=$((SECONDS + WAIT))
     until curl -fsS -o /dev/null --max-time 2 "http://$BIND:$((PORT_BASE + n))/q/health/live" 2>/dev/null; do
         [ $SECONDS -lt $deadline ] || { log "node$n not live after ${WAIT}s"; exit 1; }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs a local 3-node raftkv cluster as plain JVM processes (no Docker): ports 8001-8003, data in ./data/nodeN,
-# logs in ./data/nodeN.log, pids in ./data/nodeN.pid. Needs only a JDK 17+ (the build uses ./mvnw).
+# Runs a local 3-node raftkv cluster as plain JVM processes (no Docker): client ports 8001-8003, peer ports 9001-9003
+# (mutual TLS, certificates created on first use in ./data/tls by scripts/peer-certs.sh), data in ./data/nodeN,
+# logs in ./data/nodeN.log, pids in ./data/nodeN.pid. Needs a JDK 17+ (the build uses ./mvnw) and openssl.
+# PEER_TLS=false runs the peers without TLS (experiments only).
 # NATIVE=1 runs the native executable instead (target/*-runner, built by `make native`).
 #
 #   scripts/cluster-local.sh start            build if needed, start all three nodes, wait for a leader
@@ -49,19 +51,25 @@ http_get() { # url -> body on stdout, fails if unreachable; uses curl when prese
 start_node() {
   local n=$1
   if alive "$n"; then echo "node$n already running (pid $(pid_of "$n"))"; return; fi
-  if ss -ltn 2>/dev/null | grep -q ":800$n "; then
-    echo "port 800$n is taken by another process; stop it first" >&2; exit 1
-  fi
+  for port in 800$n 900$n; do
+    if ss -ltn 2>/dev/null | grep -q ":$port "; then
+      echo "port $port is taken by another process; stop it first" >&2; exit 1
+    fi
+  done
   mkdir -p "$DATA"
+  if [[ ${PEER_TLS:-true} != false ]]; then
+    bash "$ROOT/scripts/peer-certs.sh" "$DATA/tls" "node$n" >/dev/null
+  fi
   local cmd=(java -Dsun.net.inetaddr.ttl=1 -jar "$JAR") kind=jvm
   if [[ ${NATIVE:-} == 1 ]]; then cmd=("$RUNNER" -Dsun.net.inetaddr.ttl=1 -Dsun.net.inetaddr.negative.ttl=0); kind=native; fi
   local peers=$PEERS
   [[ ,$peers, == *",node$n="* ]] || peers+=",node$n=http://127.0.0.1:800$n"
   QUARKUS_HTTP_PORT=800$n RAFTKV_NODE_ID=node$n RAFTKV_PEERS=$peers RAFTKV_DATA_DIR="$DATA/node$n" \
+    RAFTKV_PEER_TLS=${PEER_TLS:-true} RAFTKV_PEER_TLS_DIR="$DATA/tls" \
     RAFTKV_INITIAL_CLUSTER_STATE=${INITIAL_CLUSTER_STATE:-new} nohup "${cmd[@]}" >>"$DATA/node$n.log" 2>&1 &
   echo $! >"$DATA/node$n.pid"
   echo $kind >"$DATA/node$n.kind"
-  echo "node$n started ($kind): pid $!, http://127.0.0.1:800$n, data $DATA/node$n, log $DATA/node$n.log"
+  echo "node$n started ($kind): pid $!, http://127.0.0.1:800$n, peers on :900$n, data $DATA/node$n, log $DATA/node$n.log"
 }
 
 wait_live() {

@@ -127,3 +127,57 @@ existing
 {{- define "raftkv.serviceUrl" -}}
 {{- printf "http://%s.%s.svc.%s:%d" (include "raftkv.fullname" .) .Release.Namespace .Values.clusterDomain (int .Values.service.port) -}}
 {{- end -}}
+
+{{/*
+Every member's peer listener, id=host:port, for RAFTKV_PEER_URLS.
+*/}}
+{{- define "raftkv.peerUrls" -}}
+{{- $fullname := include "raftkv.fullname" . -}}
+{{- $headless := include "raftkv.headlessName" . -}}
+{{- $peers := list -}}
+{{- range $i := until (int (include "raftkv.replicas" .)) -}}
+{{- $peers = append $peers (printf "%s-%d=%s-%d.%s.%s.svc.%s:%d" $fullname $i $fullname $i $headless $.Release.Namespace $.Values.clusterDomain (int $.Values.peerPort)) -}}
+{{- end -}}
+{{- join "," $peers -}}
+{{- end -}}
+
+{{/*
+The /tls volume: the existing Secret as it is, or every member's cert-manager Secret projected as
+ca.crt, <pod>.crt and <pod>.key. Empty when peer TLS is off; fails when it is on with no source of certificates.
+*/}}
+{{- define "raftkv.peerTlsVolume" -}}
+{{- if .Values.peerTls.enabled -}}
+{{- $fullname := include "raftkv.fullname" . -}}
+{{- if and .Values.peerTls.existingSecret .Values.peerTls.certManager.enabled -}}
+{{- fail "peerTls: set either existingSecret or certManager.enabled, not both" -}}
+{{- else if .Values.peerTls.existingSecret -}}
+- name: peer-tls
+  secret:
+    secretName: {{ .Values.peerTls.existingSecret }}
+    defaultMode: 0440
+{{- else if .Values.peerTls.certManager.enabled -}}
+{{- if not .Values.peerTls.certManager.issuerRef.name -}}
+{{- fail "peerTls.certManager.issuerRef.name is required: the Issuer that signs the members' peer certificates" -}}
+{{- end }}
+- name: peer-tls
+  projected:
+    defaultMode: 0440
+    sources:
+      {{- range $i := until (int (include "raftkv.replicas" .)) }}
+      - secret:
+          name: {{ printf "%s-peer-%d" $fullname $i }}
+          items:
+            {{- if eq $i 0 }}
+            - key: ca.crt
+              path: ca.crt
+            {{- end }}
+            - key: tls.crt
+              path: {{ printf "%s-%d.crt" $fullname $i }}
+            - key: tls.key
+              path: {{ printf "%s-%d.key" $fullname $i }}
+      {{- end }}
+{{- else -}}
+{{- fail "peerTls.enabled needs the members' certificates: set peerTls.existingSecret (a Secret made from scripts/peer-certs.sh output) or peerTls.certManager.enabled with an issuerRef; peerTls.enabled=false turns peer TLS off (experiments only)" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}

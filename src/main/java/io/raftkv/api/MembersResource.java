@@ -49,7 +49,7 @@ public class MembersResource {
     RaftkvServer server;
 
     /** The body of POST /v1/members. */
-    public record AddMember(String id, String url, Boolean learner) {
+    public record AddMember(String id, String url, Boolean learner, String peerUrl) {
     }
 
     @GET
@@ -67,6 +67,8 @@ public class MembersResource {
             m.put("id", id);
             URI url = server.directory().url(id);
             m.put("url", url == null ? null : url.toString());
+            URI peer = server.directory().peerUrl(id);
+            m.put("peerUrl", peer == null ? null : peer.toString());
             m.put("role", c.isVoter(id) ? "voter" : "learner");
             m.put("leader", id.equals(s.leader()));
             if (c.isLearner(id)) {
@@ -95,7 +97,7 @@ public class MembersResource {
     @Produces(MediaType.APPLICATION_JSON)
     public CompletionStage<Response> add(AddMember body, @Context UriInfo uri) {
         if (body == null || body.id() == null || body.url() == null) {
-            throw ProblemException.badRequest("give {\"id\": ..., \"url\": ..., \"learner\": false}");
+            throw ProblemException.badRequest("give {\"id\": ..., \"url\": ..., \"learner\": false, \"peerUrl\": \"host:port\" (optional)}");
         }
         if (!body.id().matches("[A-Za-z0-9._-]{1,64}")) {
             throw ProblemException.badRequest("bad member id '" + body.id() + "' (letters, digits, . _ -, at most 64)");
@@ -113,7 +115,15 @@ public class MembersResource {
         if (node.configuration().isMember(body.id())) {
             throw ProblemException.badRequest("'" + body.id() + "' is already a member (" + node.configuration() + ")");
         }
-        MemberContext ctx = new MemberContext(url, Boolean.TRUE.equals(body.learner()));
+        URI peerUrl = null;
+        if (body.peerUrl() != null && !body.peerUrl().isBlank()) {
+            try {
+                peerUrl = io.raftkv.membership.PeerAddresses.parse(body.peerUrl(), "peerUrl");
+            } catch (IllegalArgumentException e) {
+                throw ProblemException.badRequest(e.getMessage());
+            }
+        }
+        MemberContext ctx = new MemberContext(url, Boolean.TRUE.equals(body.learner()), null, peerUrl);
         server.directory().learn(body.id(), ctx); // so that the leader can reach it as soon as the entry is appended
         return change(node, ConfChange.addLearner(body.id(), ctx.encode()), uri);
     }
@@ -177,7 +187,7 @@ public class MembersResource {
                     + " has contacted this leader: start the replacement (same id and URL, empty data directory) first,"
                     + " then retry", Map.of("reason", "NO_NEW_INCARNATION")));
         }
-        MemberContext ctx = new MemberContext(url, false, incarnation);
+        MemberContext ctx = new MemberContext(url, false, incarnation, server.directory().peerUrl(id));
         Configuration c = node.configuration();
         if (!c.isMember(id)) {
             return change(node, ConfChange.addLearner(id, ctx.encode()), uri);

@@ -25,6 +25,10 @@ import java.util.concurrent.CompletionStage;
 @Path("/v1/snapshot")
 public class SnapshotResource {
 
+    /** On a downloaded snapshot: the log index and term it is of. */
+    public static final String INDEX_HEADER = "X-Raftkv-Snapshot-Index";
+    public static final String TERM_HEADER = "X-Raftkv-Snapshot-Term";
+
     @Inject
     RaftkvServer server;
 
@@ -52,8 +56,8 @@ public class SnapshotResource {
             }
         };
         return Response.ok(body, MediaType.APPLICATION_OCTET_STREAM)
-                .header(io.raftkv.snapshot.KvNodeSnapshots.INDEX_HEADER, info.index())
-                .header(io.raftkv.snapshot.KvNodeSnapshots.SNAPSHOT_TERM_HEADER, info.term())
+                .header(INDEX_HEADER, info.index())
+                .header(TERM_HEADER, info.term())
                 .header("Content-Length", info.sizeBytes())
                 .header("Content-Disposition", "attachment; filename=\"" + info.file().getFileName() + "\"").build();
     }

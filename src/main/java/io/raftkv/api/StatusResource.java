@@ -62,6 +62,9 @@ public class StatusResource {
                 out.put("mustBeReplaced", server.mustBeReplaced());
             }
             out.put("refusedPeerMessages", server.refusedPeerMessages());
+            out.put("peer", KvResource.body("port", server.peerPort(), "tls", server.peerTlsOn(),
+                    "connectionsOpened", server.peerConnectionsOpened()));
+            out.put("peerRejections", server.peerRejections());
             out.put("members", s.members());
             out.put("keys", s.keys());
             out.put("droppedPeerMessages", s.droppedPeerMessages());

@@ -38,6 +38,7 @@ public final class Joiner {
     private static final int MAX_REDIRECTS = 3;
     private final String selfId;
     private final Supplier<URI> selfUrl;
+    private final Supplier<URI> selfPeerUrl;
     private final Supplier<List<URI>> seeds;
     private final Supplier<Map<String, String>> headers;
     private final HttpClient http;
@@ -47,10 +48,11 @@ public final class Joiner {
      * @param seeds   where to ask (the configured peers other than this node)
      * @param headers added to every request (credentials, when the API requires them)
      */
-    public Joiner(String selfId, Supplier<URI> selfUrl, Supplier<List<URI>> seeds, Supplier<Map<String, String>> headers,
-                  Duration timeout) {
+    public Joiner(String selfId, Supplier<URI> selfUrl, Supplier<URI> selfPeerUrl, Supplier<List<URI>> seeds,
+                  Supplier<Map<String, String>> headers, Duration timeout) {
         this.selfId = selfId;
         this.selfUrl = selfUrl;
+        this.selfPeerUrl = selfPeerUrl;
         this.seeds = seeds;
         this.headers = headers;
         this.timeout = timeout;
@@ -60,7 +62,9 @@ public final class Joiner {
     /** Asks each seed in turn until one answers for the cluster. */
     public Attempt tryOnce() {
         List<String> why = new ArrayList<>();
-        String body = "{\"id\":\"" + selfId + "\",\"url\":\"" + selfUrl.get() + "\",\"learner\":false}";
+        URI peer = selfPeerUrl.get();
+        String body = "{\"id\":\"" + selfId + "\",\"url\":\"" + selfUrl.get() + "\",\"learner\":false"
+                + (peer == null ? "" : ",\"peerUrl\":\"" + peer + "\"") + "}";
         for (URI seed : seeds.get()) {
             URI target = seed.resolve("/v1/members");
             try {

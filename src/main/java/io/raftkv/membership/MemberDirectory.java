@@ -22,6 +22,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code id url} per line, rewritten atomically), so that a restarted node still reaches a member added after its
  * configuration was written. The configured URL of an id wins over a learned one.
  * <p>
+ * Besides its client URL a member has a peer address, where its peer listener is: the one configured
+ * ({@code raftkv.peer-urls}) or learned (the {@code peer=} line of an ADD_LEARNER context, a {@code peer=} field in
+ * the members file), else the one derived from its client URL ({@link PeerAddresses#derive}).
+ * <p>
  * {@link #view()} is a live, read-only map: the transport, the snapshot sender and the API see additions at once.
  */
 public final class MemberDirectory {
@@ -33,14 +37,23 @@ public final class MemberDirectory {
     private final Map<String, URI> configured;
     private final ConcurrentHashMap<String, URI> urls = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Boolean> stayLearner = new ConcurrentHashMap<>();
+    private final Map<String, URI> configuredPeers;
+    private final ConcurrentHashMap<String, URI> peerUrls = new ConcurrentHashMap<>();
 
     /** @param dataDir null: keep nothing on disk (tests) */
     public MemberDirectory(Path dataDir, String selfId, Map<String, URI> configured) {
+        this(dataDir, selfId, configured, Map.of());
+    }
+
+    /** @param configuredPeers peer addresses given in the configuration (raftkv.peer-urls); others are learned or derived */
+    public MemberDirectory(Path dataDir, String selfId, Map<String, URI> configured, Map<String, URI> configuredPeers) {
         this.file = dataDir == null ? null : dataDir.resolve(FILE_NAME);
         this.selfId = selfId;
         this.configured = Map.copyOf(configured);
+        this.configuredPeers = Map.copyOf(configuredPeers);
         load();
         urls.putAll(this.configured);
+        peerUrls.putAll(this.configuredPeers);
     }
 
     private void load() {
@@ -56,12 +69,18 @@ public final class MemberDirectory {
                     continue;
                 }
                 String[] parts = l.split(" ");
-                if (parts.length < 2 || parts.length > 3) {
-                    throw new StorageException(file + " line " + n + " is not 'id url [learner]': " + line);
+                if (parts.length < 2 || parts.length > 4) {
+                    throw new StorageException(file + " line " + n + " is not 'id url [learner] [peer=address]': " + line);
                 }
                 urls.put(parts[0], URI.create(parts[1]));
-                if (parts.length == 3) {
-                    stayLearner.put(parts[0], true);
+                for (int i = 2; i < parts.length; i++) {
+                    if (parts[i].equals("learner")) {
+                        stayLearner.put(parts[0], true);
+                    } else if (parts[i].startsWith("peer=")) {
+                        peerUrls.put(parts[0], PeerAddresses.parse(parts[i].substring(5), file + " line " + n));
+                    } else {
+                        throw new StorageException(file + " line " + n + ": unknown field '" + parts[i] + "'");
+                    }
                 }
             }
         } catch (IOException | IllegalArgumentException e) {
@@ -77,6 +96,19 @@ public final class MemberDirectory {
         return id == null ? null : urls.get(id);
     }
 
+    /** Where {@code id}'s peer listener is: configured, learned, else derived from its client URL; null if unknown. */
+    public URI peerUrl(String id) {
+        if (id == null) {
+            return null;
+        }
+        URI p = peerUrls.get(id);
+        if (p != null) {
+            return p;
+        }
+        URI u = urls.get(id);
+        return u == null ? null : PeerAddresses.derive(u);
+    }
+
     public Set<String> ids() {
         return Collections.unmodifiableSet(urls.keySet());
     }
@@ -89,8 +121,15 @@ public final class MemberDirectory {
     /** Learns (or relearns) how to reach {@code id}, and keeps it. */
     public synchronized void learn(String id, MemberContext context) {
         URI url = configured.getOrDefault(id, context.url());
-        boolean changed = !url.equals(urls.get(id)) || context.stayLearner() != staysLearner(id);
+        URI peer = configuredPeers.getOrDefault(id, context.peerUrl());
+        boolean changed = !url.equals(urls.get(id)) || context.stayLearner() != staysLearner(id)
+                || !java.util.Objects.equals(peer, peerUrls.get(id));
         urls.put(id, url);
+        if (peer != null) {
+            peerUrls.put(id, peer);
+        } else {
+            peerUrls.remove(id);
+        }
         if (context.stayLearner()) {
             stayLearner.put(id, true);
         } else {
@@ -115,6 +154,7 @@ public final class MemberDirectory {
         }
         if (urls.remove(id) != null) {
             stayLearner.remove(id);
+            peerUrls.remove(id);
             save();
         }
     }
@@ -125,7 +165,8 @@ public final class MemberDirectory {
         }
         StringBuilder sb = new StringBuilder();
         new TreeMap<>(urls).forEach((id, url) -> sb.append(id).append(' ').append(url)
-                .append(staysLearner(id) ? " learner" : "").append('\n'));
+                .append(staysLearner(id) ? " learner" : "")
+                .append(peerUrls.containsKey(id) ? " peer=" + peerUrls.get(id) : "").append('\n'));
         FileSync.writeAtomically(file, sb.toString());
     }
 }

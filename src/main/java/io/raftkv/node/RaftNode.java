@@ -168,6 +168,36 @@ public final class RaftNode implements AutoCloseable {
     }
 
     /**
+     * {@link #receive(List)}, but the whole batch is dropped (and {@code forged} told why) if a message breaks Raft's
+     * rules in a way no correct member can: an AppendEntries, heartbeat or snapshot of this node's current term from a
+     * member other than the leader it knows for that term (a term has at most one leader). Checked on the node's
+     * loop, against the state the messages would be stepped into.
+     */
+    public void receive(List<Message> messages, java.util.function.Consumer<String> forged) {
+        inbox.add(() -> {
+            for (Message m : messages) {
+                String why = forgery(m);
+                if (why != null) {
+                    forged.accept(why);
+                    return;
+                }
+            }
+            messages.forEach(raft::step);
+        });
+    }
+
+    private String forgery(Message m) {
+        boolean fromLeader = m.type() == MessageType.APPEND || m.type() == MessageType.HEARTBEAT
+                || m.type() == MessageType.SNAPSHOT;
+        String leader = raft.leader();
+        if (fromLeader && m.term() == raft.term() && leader != null && !leader.equals(m.from())) {
+            return m.type() + " of term " + m.term() + " from " + m.from() + ", but the leader of term " + m.term()
+                    + " is " + leader;
+        }
+        return null;
+    }
+
+    /**
      * Proposes a state machine command. Completes with its result once it is committed and applied here; fails with
      * {@link NotLeaderException}, {@link ProposalLostException}, or a timeout (outcome unknown).
      */

@@ -52,8 +52,8 @@ public class JoinTask {
             return;
         }
         if (joiner == null) {
-            joiner = new Joiner(config.nodeId(), () -> server.members().get(config.nodeId()), this::seeds, Map::of,
-                    config.requestTimeout());
+            joiner = new Joiner(config.nodeId(), () -> server.members().get(config.nodeId()),
+                    () -> server.directory().peerUrl(config.nodeId()), this::seeds, Map::of, config.requestTimeout());
         }
         lastAttemptNanos = System.nanoTime();
         Joiner.Attempt a = joiner.tryOnce();

@@ -42,6 +42,33 @@ public final class Members {
         return members;
     }
 
+    /**
+     * Parses {@code raftkv.peer-urls} ({@code id=host:port,...}, each {@code host:port} may be written
+     * {@code raftkv://host:port}): where members' peer listeners are when not at the derived address.
+     */
+    public static Map<String, URI> parsePeerUrls(String peerUrls) {
+        Map<String, URI> out = new LinkedHashMap<>();
+        if (peerUrls == null || peerUrls.isBlank()) {
+            return out;
+        }
+        for (String item : peerUrls.split(",")) {
+            String s = item.trim();
+            if (s.isEmpty()) {
+                continue;
+            }
+            int eq = s.indexOf('=');
+            if (eq <= 0 || eq == s.length() - 1) {
+                throw new IllegalArgumentException("raftkv.peer-urls entry '" + s + "' is not id=host:port");
+            }
+            String id = s.substring(0, eq).trim();
+            URI u = io.raftkv.membership.PeerAddresses.parse(s.substring(eq + 1), "raftkv.peer-urls entry for " + id);
+            if (out.put(id, u) != null) {
+                throw new IllegalArgumentException("raftkv.peer-urls lists " + id + " twice");
+            }
+        }
+        return out;
+    }
+
     public static URI url(String s, String what) {
         try {
             URI u = URI.create(s.endsWith("/") ? s.substring(0, s.length() - 1) : s);

@@ -46,6 +46,13 @@ public class NodeMetrics {
                 .description("bytes free on the data directory's file system").register(registry);
         Gauge.builder("raftkv_peer_messages_dropped", server, s -> s.droppedPeerMessages())
                 .description("peer messages dropped because a peer's queue was full").register(registry);
+        for (String reason : new String[] {"certificate", "member", "target", "forged", "malformed", "misaddressed",
+                "frame_too_large", "tls", "no_hello"}) {
+            io.micrometer.core.instrument.FunctionCounter.builder("raftkv_peer_rejections", server,
+                            s -> s.peerRejections().getOrDefault(reason, 0L))
+                    .description("peer connections, batches and chunks the peer listener refused, by reason")
+                    .tag("reason", reason).register(registry);
+        }
         // Named after etcd's etcd_server_* metrics where they mean the same.
         gauge("raftkv_server_has_leader", "1 if this node knows a leader (itself included)", n -> n.leaderId() == null ? 0 : 1);
         gauge("raftkv_server_proposals_pending", "client writes in flight on this node (queued, proposed, not yet answered)",

@@ -170,4 +170,41 @@ public interface RaftkvConfig {
     /** How often an idle watch gets a progress event (the index it has seen everything through) to resume after. */
     @WithDefault("5s")
     Duration watchProgressInterval();
+    /**
+     * Where members' peer listeners are, as {@code id=host:port} (comma separated), for members whose peer listener
+     * is not on their client URL's host at the client port + 1000 (the default).
+     */
+    java.util.Optional<String> peerUrls();
+
+    /** The port of this node's peer listener; defaults to the port of its peer address (client port + 1000). */
+    Optional<Integer> peerPort();
+
+    /** The interface the peer listener binds. */
+    @WithDefault("0.0.0.0")
+    String peerHost();
+
+    /**
+     * Mutual TLS on the peer channel (the default): every node presents a certificate of the cluster's CA naming its
+     * node id, and takes connections only from such certificates. {@code false} is for experiments only: anyone who
+     * reaches the peer port can then speak for any member.
+     */
+    @WithDefault("true")
+    boolean peerTls();
+
+    /** Where the peer TLS files are, unless given one by one: {@code ca.crt}, {@code <node-id>.crt}, {@code <node-id>.key}. */
+    @WithDefault("data/tls")
+    String peerTlsDir();
+
+    /** This node's certificate (PEM); defaults to {@code <peer-tls-dir>/<node-id>.crt}. */
+    Optional<String> peerTlsCert();
+
+    /** This node's private key (PEM, PKCS#8); defaults to {@code <peer-tls-dir>/<node-id>.key}. */
+    Optional<String> peerTlsKey();
+
+    /** The cluster CA's certificate (PEM); defaults to {@code <peer-tls-dir>/ca.crt}. */
+    Optional<String> peerTlsCa();
+
+    /** The largest frame the peer listener takes, in bytes; a longer one closes the connection. */
+    @WithDefault("33554432")
+    int peerMaxFrameBytes();
 }

@@ -23,7 +23,11 @@ import io.raftkv.storage.DiskSpace;
 import io.raftkv.storage.RaftLogStore;
 import io.quarkus.scheduler.Scheduled;
 import io.raftkv.storage.RaftLogStores;
-import io.raftkv.transport.HttpPeerTransport;
+import io.raftkv.peer.PeerListener;
+import io.raftkv.peer.PeerTls;
+import io.raftkv.peer.StreamPeerTransport;
+import io.raftkv.transport.PeerAnswers;
+import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
@@ -51,12 +55,18 @@ public class RaftkvServer {
     @Inject
     RaftkvConfig config;
 
+    @Inject
+    Vertx vertx;
+
     private volatile RaftNode node;
     private volatile RaftLogStore logStorage;
     private volatile KvStateMachine stateMachine;
     private io.raftkv.watch.WatchHub watchHub;
     private EventLog events;
-    private HttpPeerTransport transport;
+    private StreamPeerTransport transport;
+    private volatile PeerListener peerListener;
+    private volatile PeerTls peerTls;
+    private final NodePeerGate peerGate = new NodePeerGate(this);
     private volatile KvNodeSnapshots snapshots;
     private volatile Map<String, URI> members;
     private volatile MemberDirectory directory;
@@ -98,7 +108,7 @@ public class RaftkvServer {
         Map<String, URI> configured = Members.parse(config.peers(), config.nodeId(), config.advertiseUrl().orElse(null));
         dataDir = Path.of(config.dataDir().orElse("data/" + config.nodeId())).toAbsolutePath().normalize();
         io.raftkv.storage.MapDbFiles.prepareDataDir(dataDir);
-        directory = new MemberDirectory(dataDir, config.nodeId(), configured);
+        directory = new MemberDirectory(dataDir, config.nodeId(), configured, Members.parsePeerUrls(config.peerUrls().orElse(null)));
         members = directory.view();
         identity = Identity.open(dataDir, bootstrapVoters(configured), config.clusterToken());
         // The bootstrap configuration is the one recorded at the first start: a changed raftkv.peers or
@@ -138,16 +148,30 @@ public class RaftkvServer {
             throw new DiskFullException(diskSpace.usableBytes() + " bytes free at start, fewer than the "
                     + diskSpace.minFreeBytes() + " that must stay free");
         }
-        transport = new HttpPeerTransport(config.nodeId(), members, config.requestTimeout());
-        transport.identity(this::identityHeaders, new PeerAnswers());
-        snapshots = new KvNodeSnapshots(stateMachine, snapshotStore, config.nodeId(), HttpPeerTransport.SENDER_HEADER,
-                members, config.requestTimeout(), config.snapshotChunkBytes());
-        snapshots.identityHeaders(this::identityHeaders);
+        if (config.peerTls() && peerTls == null) {
+            Path dir = Path.of(config.peerTlsDir());
+            peerTls = new PeerTls(Path.of(config.peerTlsCert().orElse(dir.resolve(config.nodeId() + ".crt").toString())),
+                    Path.of(config.peerTlsKey().orElse(dir.resolve(config.nodeId() + ".key").toString())),
+                    Path.of(config.peerTlsCa().orElse(dir.resolve("ca.crt").toString())));
+        }
+        if (peerTls != null) {
+            warmUpTls();
+        }
+        transport = new StreamPeerTransport(vertx, config.nodeId(), directory::peerUrl, peerTls, config.requestTimeout(),
+                config.peerMaxFrameBytes());
+        transport.identity(this::senderIdentity, new Answers());
+        snapshots = new KvNodeSnapshots(stateMachine, snapshotStore, config.nodeId(), transport, config.snapshotChunkBytes());
+        if (peerListener == null) {
+            int port = config.peerPort().orElseGet(() -> directory.peerUrl(config.nodeId()).getPort());
+            peerListener = new PeerListener(vertx, config.peerHost(), port, peerTls, config.peerMaxFrameBytes(),
+                    config.requestTimeout(), peerGate).start();
+        }
         node = new RaftNode(settings, logStorage, new io.raftkv.watch.WatchingStateMachine(stateMachine, watchHub()), transport, snapshots, events, diskSpace, null, this::fatal);
         node.observe(observer);
         node.membership(new AddressBook());
         node.start();
-        LOG.infof("raftkv node %s at %s, data in %s (%s log), members %s", config.nodeId(), members.get(config.nodeId()),
+        LOG.infof("raftkv node %s at %s, peers on port %d (%s), data in %s (%s log), members %s", config.nodeId(),
+                members.get(config.nodeId()), peerListener.port(), peerTls != null ? "mutual TLS" : "NO TLS: raftkv.peer-tls=false",
                 dataDir, config.logStore(), members);
     }
 
@@ -162,6 +186,21 @@ public class RaftkvServer {
         events.log(o.description());
         if (o.before() != null) {
             o.before().members().stream().filter(id -> !id.equals(config.nodeId())).forEach(directory::forget);
+        }
+    }
+
+    /**
+     * The JDK's first TLS context (providers, the seeded SecureRandom) is slow to make, seconds on a busy machine;
+     * Vert.x would make it on an event loop at the first peer connection, stalling every peer message on that loop.
+     * Made here, on the startup thread, instead.
+     */
+    private static void warmUpTls() {
+        try {
+            javax.net.ssl.SSLContext.getInstance("TLS").init(null, null, new java.security.SecureRandom());
+            javax.net.ssl.SSLContext.getDefault();
+            java.security.KeyFactory.getInstance("EC");
+        } catch (java.security.GeneralSecurityException e) {
+            LOG.warnf("TLS warm-up failed (the first peer connection will be slower): %s", e.getMessage());
         }
     }
 
@@ -182,13 +221,32 @@ public class RaftkvServer {
         return identity;
     }
 
-    private Map<String, String> identityHeaders() {
+    private StreamPeerTransport.SenderIdentity senderIdentity() {
         Identity id = identity;
-        if (id == null) {
-            return Map.of();
-        }
-        return id.clusterId() == null ? Map.of(HttpPeerTransport.INCARNATION_HEADER, id.incarnation())
-                : Map.of(HttpPeerTransport.CLUSTER_HEADER, id.clusterId(), HttpPeerTransport.INCARNATION_HEADER, id.incarnation());
+        return id == null ? new StreamPeerTransport.SenderIdentity(null, "")
+                : new StreamPeerTransport.SenderIdentity(id.clusterId(), id.incarnation());
+    }
+
+    /** Whether the peer channel runs mutual TLS (raftkv.peer-tls). */
+    public boolean peerTlsOn() {
+        return config.peerTls();
+    }
+
+    /** Peer connections, batches and chunks the peer listener refused since start, by reason. */
+    public Map<String, Long> peerRejections() {
+        return peerGate.rejections();
+    }
+
+    /** The peer listener's port (once started), or -1. */
+    public int peerPort() {
+        PeerListener l = peerListener;
+        return l == null ? -1 : l.port();
+    }
+
+    /** Peer connections this node opened since start (0 before it has a transport). */
+    public long peerConnectionsOpened() {
+        StreamPeerTransport t = transport;
+        return t == null ? 0 : t.connectionsOpened();
     }
 
     /**
@@ -249,7 +307,7 @@ public class RaftkvServer {
                 + " replace it (POST /v1/members/" + config.nodeId() + "/replace on the leader)";
     }
 
-    private final class PeerAnswers implements HttpPeerTransport.PeerAnswers {
+    private final class Answers implements PeerAnswers {
         @Override
         public void accepted(String peerId) {
             if (refusingPeers.remove(peerId) != null && events != null) {
@@ -315,7 +373,9 @@ public class RaftkvServer {
             }
             try {
                 String[] r = Identity.decodeRegistration(data);
-                if (!r[0].equals(config.nodeId())) {
+                // This node's own registration counts too (else a leader proposes it again every 5 s, forever);
+                // one of another incarnation of its id is not this data directory's.
+                if (!r[0].equals(config.nodeId()) || r[1].equals(identity.incarnation())) {
                     identity.register(r[0], r[1]);
                 }
             } catch (IllegalArgumentException e) {
@@ -552,6 +612,11 @@ public class RaftkvServer {
     void onStop(@Observes ShutdownEvent event) {
         if (watchHub != null) {
             watchHub.close(); // watchers get their last event before the node goes
+        }
+        PeerListener l = peerListener;
+        peerListener = null;
+        if (l != null) {
+            l.close();
         }
         closeQuietly();
     }

@@ -5,12 +5,6 @@ import io.raftkv.raft.Message;
 import io.raftkv.raft.SnapshotMeta;
 import io.raftkv.statemachine.KvStateMachine;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -21,24 +15,20 @@ import java.util.logging.Logger;
 
 /**
  * A node's snapshots of its {@link KvStateMachine}, kept in a {@link SnapshotStore}: taken in the background
- * ({@link KvSnapshotter}), installed from the store, and streamed between peers in chunks over HTTP.
+ * ({@link KvSnapshotter}), installed from the store, and streamed between peers in chunks over the peer channel.
  * <p>
- * The transfer: the leader POSTs the newest snapshot file to the follower's {@value #PATH} in chunks of at most
- * {@code chunkBytes}, each with the headers below. The follower answers 204 (chunk taken, send the next), 409 with
- * {@value #EXPECTED_OFFSET_HEADER} (a gap or overlap: resume from there, e.g. after a lost chunk or a retry that
+ * The transfer: the leader sends the newest snapshot file to the follower over a {@link SnapshotChannel} (a peer
+ * connection of its own) in chunks of at most {@code chunkBytes}, each naming the leader's term, the snapshot's
+ * index and term, the chunk's offset and the file's size. The follower answers 204 (chunk taken, send the next), 409
+ * with the expected offset (a gap or overlap: resume from there, e.g. after a lost chunk or a retry that
  * finds half of it already received), 200 (the last chunk: the file is complete, verified and durable, and the
  * SNAPSHOT message has been handed to the follower's core), or an error (the transfer failed; the leader's core
  * sends it again later). Memory is bounded by one chunk at each end; one thread per transfer, never the loop's.
  */
 public final class KvNodeSnapshots implements NodeSnapshots {
 
-    public static final String PATH = "/raft/snapshot";
-    public static final String TERM_HEADER = "X-Raftkv-Term";
-    public static final String INDEX_HEADER = "X-Raftkv-Snapshot-Index";
-    public static final String SNAPSHOT_TERM_HEADER = "X-Raftkv-Snapshot-Term";
-    public static final String OFFSET_HEADER = "X-Raftkv-Offset";
-    public static final String TOTAL_HEADER = "X-Raftkv-Total";
-    public static final String EXPECTED_OFFSET_HEADER = "X-Raftkv-Expected-Offset";
+    /** The start of a 409's detail when the chunk's term is behind the follower's (not a resumable gap). */
+    public static final String STALE_TERM = "stale term";
     public static final int DEFAULT_CHUNK_BYTES = 1 << 20;
 
     private static final Logger LOG = Logger.getLogger(KvNodeSnapshots.class.getName());
@@ -57,17 +47,8 @@ public final class KvNodeSnapshots implements NodeSnapshots {
     private final KvStateMachine stateMachine;
     private final SnapshotStore store;
     private final String selfId;
-    private final String senderHeader;
-    private final Map<String, URI> members;
-    private volatile java.util.function.Supplier<Map<String, String>> identityHeaders = Map::of;
-
-    /** Headers that name this node's cluster and incarnation, sent with every chunk. */
-    public void identityHeaders(java.util.function.Supplier<Map<String, String>> headers) {
-        this.identityHeaders = headers;
-    }
-    private final Duration timeout;
+    private final SnapshotChannel channel;
     private final int chunkBytes;
-    private final HttpClient client;
     private final ExecutorService senders = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "raftkv-snapshot-send");
         t.setDaemon(true);
@@ -76,16 +57,13 @@ public final class KvNodeSnapshots implements NodeSnapshots {
     private final AtomicLong received = new AtomicLong();
     private volatile SnapshotTask current;
 
-    public KvNodeSnapshots(KvStateMachine stateMachine, SnapshotStore store, String selfId, String senderHeader,
-                           Map<String, URI> members, Duration timeout, int chunkBytes) {
+    public KvNodeSnapshots(KvStateMachine stateMachine, SnapshotStore store, String selfId, SnapshotChannel channel,
+                           int chunkBytes) {
         this.stateMachine = stateMachine;
         this.store = store;
         this.selfId = selfId;
-        this.senderHeader = senderHeader;
-        this.members = members;
-        this.timeout = timeout;
+        this.channel = channel;
         this.chunkBytes = chunkBytes;
-        this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout).build();
     }
 
     public SnapshotStore store() {
@@ -140,51 +118,35 @@ public final class KvNodeSnapshots implements NodeSnapshots {
     }
 
     private boolean stream(Message m) {
-        URI target = members.get(m.to());
         Optional<SnapshotInfo> newest = store.latest();
-        if (target == null || newest.isEmpty() || newest.get().index() < m.index()) {
+        if (newest.isEmpty() || newest.get().index() < m.index()) {
             LOG.log(Level.WARNING, "cannot send snapshot {0} to {1}: newest held is {2}",
                     new Object[] {m.index(), m.to(), newest.map(SnapshotInfo::meta).orElse(SnapshotMeta.NONE)});
             return false;
         }
         SnapshotInfo info = newest.get();
-        URI uri = target.resolve(PATH);
-        try (OutgoingSnapshot out = store.openForSending(info)) {
+        try (OutgoingSnapshot out = store.openForSending(info); SnapshotChannel.ChunkStream chunks = channel.openChunks(m.to())) {
             long size = out.size();
             long offset = 0;
             int resumes = 0;
             while (true) {
                 byte[] chunk = out.read(offset, (int) Math.min(chunkBytes, size - offset));
-                HttpRequest.Builder rb = HttpRequest.newBuilder(uri);
-                identityHeaders.get().forEach(rb::header);
-                HttpRequest request = rb
-                        .timeout(timeout.multipliedBy(4))
-                        .header("Content-Type", "application/octet-stream")
-                        .header(senderHeader, selfId)
-                        .header(TERM_HEADER, Long.toString(m.term()))
-                        .header(INDEX_HEADER, Long.toString(info.index()))
-                        .header(SNAPSHOT_TERM_HEADER, Long.toString(info.term()))
-                        .header(OFFSET_HEADER, Long.toString(offset))
-                        .header(TOTAL_HEADER, Long.toString(size))
-                        .POST(HttpRequest.BodyPublishers.ofByteArray(chunk))
-                        .build();
-                HttpResponse<String> r = client.send(request, HttpResponse.BodyHandlers.ofString());
-                switch (r.statusCode()) {
+                SnapshotChannel.Reply r = chunks.send(m.term(), info.index(), info.term(), offset, size, chunk);
+                switch (r.status()) {
                     case 200 -> {
                         LOG.log(Level.INFO, "sent snapshot {0} ({1} bytes) to {2}", new Object[] {info.meta(), size, m.to()});
                         return true;
                     }
                     case 204 -> offset += chunk.length;
                     case 409 -> {
-                        Optional<String> expected = r.headers().firstValue(EXPECTED_OFFSET_HEADER);
-                        if (expected.isEmpty() || ++resumes > MAX_RESUMES) {
+                        if (r.expectedOffset() < 0 || ++resumes > MAX_RESUMES || r.detail().startsWith(STALE_TERM)) {
                             return false;
                         }
-                        offset = Long.parseLong(expected.get());
+                        offset = r.expectedOffset();
                     }
                     default -> {
-                        LOG.log(Level.WARNING, "{0} refused snapshot {1} at offset {2}: HTTP {3} {4}",
-                                new Object[] {m.to(), info.meta(), offset, r.statusCode(), r.body()});
+                        LOG.log(Level.WARNING, "{0} refused snapshot {1} at offset {2}: {3} {4}",
+                                new Object[] {m.to(), info.meta(), offset, r.status(), r.detail()});
                         return false;
                     }
                 }

@@ -11,7 +11,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.quarkus.test.junit.QuarkusTest;
-import io.raftkv.transport.HttpPeerTransport;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import org.junit.jupiter.api.BeforeEach;
@@ -156,15 +155,12 @@ class KvApiTest {
     }
 
     @Test
-    void peerEndpointRejectsUnknownSendersAndGarbage() {
-        given().header(HttpPeerTransport.SENDER_HEADER, "intruder").contentType("application/octet-stream").body(new byte[] {1, 2, 3})
-                .post(HttpPeerTransport.PATH).then().statusCode(403).contentType("application/problem+json");
-        given().contentType("application/octet-stream").body(new byte[] {1, 2, 3})
-                .post(HttpPeerTransport.PATH).then().statusCode(403);
-        // node1 is the only member, so even "node1" is refused: a node never receives from itself.
-        given().header(HttpPeerTransport.SENDER_HEADER, "node1").contentType("application/octet-stream").body(new byte[] {1, 2, 3})
-                .post(HttpPeerTransport.PATH).then().statusCode(403);
-        given().get("/v1/status").then().statusCode(200).body("role", equalTo("leader"));
+    void theClientPortHasNoPeerEndpoints() {
+        // Peers talk on their own listener (raftkv.peer-port); the client port knows nothing of /raft/*.
+        given().header("X-Raftkv-From", "node1").contentType("application/octet-stream").body(new byte[] {1, 2, 3})
+                .post("/raft/messages").then().statusCode(404);
+        given().contentType("application/octet-stream").body(new byte[] {1, 2, 3}).post("/raft/snapshot").then().statusCode(404);
+        given().get("/v1/status").then().statusCode(200).body("role", equalTo("leader")).body("peer.port", equalTo(9081));
     }
 
     @Test

@@ -44,18 +44,23 @@ class MembersApiTest {
                 .body("members", hasSize(1)).body("members[0].id", equalTo("node1"))
                 .body("members[0].role", equalTo("voter")).body("leader", equalTo("node1"));
 
-        given().contentType(ContentType.JSON).body("{\"id\":\"n2\",\"url\":\"http://127.0.0.1:1\",\"learner\":true}")
+        given().contentType(ContentType.JSON).body("{\"id\":\"n2\",\"url\":\"http://127.0.0.1:1\",\"learner\":true,\"peerUrl\":\"nowhere\"}")
+                .post("/v1/members").then().statusCode(400).contentType("application/problem+json")
+                .body("detail", containsString("peerUrl"));
+        given().contentType(ContentType.JSON).body("{\"id\":\"n2\",\"url\":\"http://127.0.0.1:1\",\"learner\":true,\"peerUrl\":\"127.0.0.1:2\"}")
                 .post("/v1/members").then().statusCode(200)
                 .body("change", equalTo("ADD_LEARNER")).body("learners", contains("n2")).body("voters", contains("node1"));
         given().get("/v1/members").then().statusCode(200).body("members", hasSize(2))
                 .body("members.find { it.id == 'n2' }.role", equalTo("learner"))
                 .body("members.find { it.id == 'n2' }.url", equalTo("http://127.0.0.1:1"))
+                .body("members.find { it.id == 'n2' }.peerUrl", equalTo("raftkv://127.0.0.1:2"))
+                .body("members.find { it.id == 'node1' }.peerUrl", equalTo("raftkv://127.0.0.1:9081"))
                 .body("members.find { it.id == 'n2' }.staysLearner", equalTo(true))
                 .body("members.find { it.id == 'n2' }.caughtUp", equalTo(false));
         given().get("/v1/status").then().body("configuration.learners", contains("n2"));
         // the address book keeps the learned address
         String book = Files.readString(Path.of(DIR).resolve("members"));
-        org.junit.jupiter.api.Assertions.assertTrue(book.contains("n2 http://127.0.0.1:1 learner"), book);
+        org.junit.jupiter.api.Assertions.assertTrue(book.contains("n2 http://127.0.0.1:1 learner peer=raftkv://127.0.0.1:2"), book);
 
         // refusals, each a problem body
         given().contentType(ContentType.JSON).body("{\"id\":\"n2\",\"url\":\"http://127.0.0.1:1\"}")

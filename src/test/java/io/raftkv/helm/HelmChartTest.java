@@ -71,6 +71,10 @@ class HelmChartTest {
         assertFalse(client.path("spec").has("publishNotReadyAddresses"), "the client Service only routes to ready members");
         assertSelects(client, podLabels);
         assertEquals("http", client.path("spec").path("ports").get(0).path("targetPort").asText());
+        // The peer port is on the headless Service only.
+        assertEquals(1, client.path("spec").path("ports").size(), "the client Service has no peer port");
+        assertEquals(List.of("http", "peer"), headless.path("spec").path("ports").findValues("targetPort").stream()
+                .map(JsonNode::asText).toList());
 
         JsonNode c = chart.container();
         assertEquals("raftkv:native", c.path("image").asText());
@@ -85,7 +89,15 @@ class HelmChartTest {
         assertEquals("50ms", env.get("RAFTKV_HEARTBEAT_INTERVAL").path("value").asText());
         assertEquals("500ms", env.get("RAFTKV_ELECTION_TIMEOUT").path("value").asText());
         assertEquals("5s", env.get("RAFTKV_REQUEST_TIMEOUT").path("value").asText());
-        assertFalse(env.containsKey("RAFTKV_PEER_SECRET"), "no peer secret unless peerAuth.existingSecret is set");
+        // Peers on their own port, with mutual TLS from the Secret mounted in /tls.
+        assertEquals(9080, namedPort(c, "peer"));
+        assertEquals("9080", env.get("RAFTKV_PEER_PORT").path("value").asText());
+        assertEquals("true", env.get("RAFTKV_PEER_TLS").path("value").asText());
+        assertEquals("/tls", env.get("RAFTKV_PEER_TLS_DIR").path("value").asText());
+        assertEquals("rk-raftkv-0=rk-raftkv-0.rk-raftkv-headless." + NS + ".svc.cluster.local:9080",
+                env.get("RAFTKV_PEER_URLS").path("value").asText().split(",")[0]);
+        assertEquals("secret", volumeSource(spec.path("template").path("spec"), mountedVolume(c, "/tls")));
+        assertEquals("raftkv-peer-tls", spec.path("template").path("spec").path("volumes").findValue("secretName").asText());
         // Every node id (a pod name) is a valid raftkv node id.
         for (String member : env.get("RAFTKV_PEERS").path("value").asText().split(",")) {
             assertTrue(member.substring(0, member.indexOf('=')).matches("[A-Za-z0-9._-]{1,64}"), member);
@@ -180,7 +192,6 @@ class HelmChartTest {
                 .set("image.tag", "1.2.3")
                 .set("clusterDomain", "k8s.example")
                 .set("podAntiAffinity.type", "required")
-                .set("peerAuth.existingSecret", "raftkv-peers")
                 .set("raft.electionTimeout", "1s")
                 .values("""
                         resources:
@@ -202,9 +213,6 @@ class HelmChartTest {
         assertEquals(expectedPeers(5, "k8s.example"), peers);
         assertEquals("1s", env.get("RAFTKV_ELECTION_TIMEOUT").path("value").asText());
         assertEquals("-XX:MaxRAMPercentage=60", env.get("JDK_JAVA_OPTIONS").path("value").asText());
-        JsonNode secretRef = env.get("RAFTKV_PEER_SECRET").path("valueFrom").path("secretKeyRef");
-        assertEquals("raftkv-peers", secretRef.path("name").asText());
-        assertEquals("peer-secret", secretRef.path("key").asText());
 
         assertEquals(2, chart.one("PodDisruptionBudget").path("spec").path("maxUnavailable").asInt());
 
@@ -235,6 +243,54 @@ class HelmChartTest {
         assertTrue(replicas - maxUnavailable >= quorum, "the members left after evictions are a quorum");
         assertEquals(replicas, chart.one("StatefulSet").path("spec").path("replicas").asInt());
         assertEquals(replicas, env(chart.container()).get("RAFTKV_PEERS").path("value").asText().split(",").length);
+    }
+
+    @Test
+    void peerTlsWithoutCertificatesFailsRendering() {
+        Exception e = assertThrows(Exception.class, () -> RenderedChart.render(RELEASE, NS).set("peerTls.existingSecret", "").template());
+        assertTrue(e.getMessage().contains("peerTls.enabled needs the members' certificates"), e.getMessage());
+        Exception both = assertThrows(Exception.class, () -> RenderedChart.render(RELEASE, NS)
+                .set("peerTls.certManager.enabled", true).set("peerTls.certManager.issuerRef.name", "ca").template());
+        assertTrue(both.getMessage().contains("not both"), both.getMessage());
+        Exception noIssuer = assertThrows(Exception.class, () -> RenderedChart.render(RELEASE, NS).set("peerTls.existingSecret", "")
+                .set("peerTls.certManager.enabled", true).template());
+        assertTrue(noIssuer.getMessage().contains("issuerRef.name is required"), noIssuer.getMessage());
+    }
+
+    @Test
+    void certManagerIssuesOneCertificatePerMemberProjectedIntoTls() {
+        RenderedChart chart = RenderedChart.render(RELEASE, NS).set("peerTls.existingSecret", "")
+                .set("peerTls.certManager.enabled", true).set("peerTls.certManager.issuerRef.name", "raftkv-ca")
+                .set("peerTls.certManager.issuerRef.kind", "ClusterIssuer").template();
+        List<JsonNode> certs = chart.ofKind("Certificate");
+        assertEquals(3, certs.size());
+        for (int i = 0; i < 3; i++) {
+            JsonNode spec = certs.get(i).path("spec");
+            assertEquals("rk-raftkv-peer-" + i, spec.path("secretName").asText());
+            assertEquals(List.of("urn:raftkv:node:rk-raftkv-" + i), texts(spec.path("uris")));
+            assertEquals("PKCS8", spec.path("privateKey").path("encoding").asText());
+            assertEquals(List.of("server auth", "client auth"), texts(spec.path("usages")));
+            assertEquals("ClusterIssuer", spec.path("issuerRef").path("kind").asText());
+            assertEquals("raftkv-ca", spec.path("issuerRef").path("name").asText());
+        }
+        JsonNode podSpec = chart.one("StatefulSet").path("spec").path("template").path("spec");
+        JsonNode c = chart.container();
+        assertEquals("projected", volumeSource(podSpec, mountedVolume(c, "/tls")));
+        List<String> paths = podSpec.path("volumes").findValues("path").stream().map(JsonNode::asText).toList();
+        assertTrue(paths.containsAll(List.of("ca.crt", "rk-raftkv-0.crt", "rk-raftkv-0.key", "rk-raftkv-2.key")), paths.toString());
+    }
+
+    @Test
+    void peerTlsCanBeTurnedOffAndThePeerPortMoved() {
+        RenderedChart chart = RenderedChart.render(RELEASE, NS).set("peerTls.enabled", false).set("peerPort", 7000).template();
+        JsonNode c = chart.container();
+        Map<String, JsonNode> env = env(c);
+        assertEquals("false", env.get("RAFTKV_PEER_TLS").path("value").asText());
+        assertFalse(env.containsKey("RAFTKV_PEER_TLS_DIR"));
+        assertEquals(7000, namedPort(c, "peer"));
+        assertTrue(env.get("RAFTKV_PEER_URLS").path("value").asText().endsWith(".svc.cluster.local:7000"));
+        assertTrue(chart.ofKind("Certificate").isEmpty());
+        assertFalse(c.path("volumeMounts").toString().contains("/tls"));
     }
 
     @ParameterizedTest(name = "replicaCount={0}")
@@ -312,8 +368,9 @@ class HelmChartTest {
         assertTrue(without.contains("WARNING: persistence is disabled"), without);
         assertTrue(without.contains("ALL DATA IS LOST"), without);
 
-        String secret = RenderedChart.render(RELEASE, NS).set("peerAuth.existingSecret", "s").notes();
-        assertTrue(secret.contains("does not authenticate peers yet"), secret);
+        assertFalse(withPersistence.contains("peerTls.enabled is false"), withPersistence);
+        String noTls = RenderedChart.render(RELEASE, NS).set("peerTls.enabled", false).notes();
+        assertTrue(noTls.contains("peerTls.enabled is false"), noTls);
     }
 
     @Test

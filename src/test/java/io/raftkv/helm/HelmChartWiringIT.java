@@ -89,10 +89,19 @@ class HelmChartWiringIT {
     };
 
     @BeforeAll
-    void startTheStatefulSet() {
+    void startTheStatefulSet() throws Exception {
         requireLocalImage(image);
         int colon = image.lastIndexOf(':');
         boolean hasTag = colon > image.lastIndexOf('/');
+        // The peer certificates' Secret (RenderedChart names raftkv-peer-tls), as scripts/peer-certs.sh makes them.
+        java.nio.file.Path tls = java.nio.file.Path.of("target/helm-wiring-tls").toAbsolutePath();
+        Process certs = new ProcessBuilder("bash", "scripts/peer-certs.sh", tls.toString(), "rk-raftkv-0", "rk-raftkv-1",
+                "rk-raftkv-2").redirectErrorStream(true).start();
+        String certsOut = new String(certs.getInputStream().readAllBytes());
+        if (certs.waitFor() != 0) {
+            throw new IllegalStateException("scripts/peer-certs.sh: " + certsOut);
+        }
+        StatefulSetPods.SECRETS.put("raftkv-peer-tls", tls);
         RenderedChart.Render render = RenderedChart.render(RELEASE, NAMESPACE)
                 .set("replicaCount", REPLICAS)
                 .set("image.repository", hasTag ? image.substring(0, colon) : image)

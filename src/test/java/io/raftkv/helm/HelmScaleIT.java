@@ -52,6 +52,13 @@ class HelmScaleIT {
     @Test
     void theChartGrowsFromThreeToFiveMembersAndShrinksBackWithoutLosingAWrite() throws Exception {
         HelmChartWiringIT.requireLocalImage(image);
+        // The peer certificates' Secret (RenderedChart names raftkv-peer-tls), for every ordinal the test will run.
+        java.nio.file.Path tls = java.nio.file.Path.of("target/helm-scale-tls").toAbsolutePath();
+        Process certs = new ProcessBuilder("bash", "scripts/peer-certs.sh", tls.toString(), "rk-raftkv-0", "rk-raftkv-1",
+                "rk-raftkv-2", "rk-raftkv-3", "rk-raftkv-4").redirectErrorStream(true).start();
+        String certsOut = new String(certs.getInputStream().readAllBytes());
+        assertEquals(0, certs.waitFor(), "scripts/peer-certs.sh: " + certsOut);
+        StatefulSetPods.SECRETS.put("raftkv-peer-tls", tls);
         try (Network network = Network.newNetwork()) {
             RenderedChart install = render(3).template();
             JsonNode sts3 = install.one("StatefulSet");

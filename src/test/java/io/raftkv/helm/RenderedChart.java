@@ -115,6 +115,9 @@ final class RenderedChart {
             this.chart = chart;
             this.release = release;
             this.namespace = namespace;
+            // Peer TLS is on by default and the chart refuses to render without certificates: every render names a
+            // Secret unless a test says otherwise (set("peerTls.existingSecret", "") to go without).
+            set.put("peerTls.existingSecret", "raftkv-peer-tls");
         }
 
         /** Like `--set key=value` (helm infers the type: numbers, booleans, strings). */

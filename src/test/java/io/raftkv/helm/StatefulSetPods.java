@@ -36,6 +36,9 @@ final class StatefulSetPods {
 
     private static final Pattern QUANTITY = Pattern.compile("([0-9.]+)(Ki|Mi|Gi|Ti|k|M|G|T|)");
 
+    /** Secrets a test made: the Secret's name to a host directory holding its keys as files (mounted read-only). */
+    static final Map<String, java.nio.file.Path> SECRETS = new java.util.concurrent.ConcurrentHashMap<>();
+
     private StatefulSetPods() {
     }
 
@@ -90,9 +93,22 @@ final class StatefulSetPods {
         // Docker's tmpfs takes the mode of the image's directory, so they are owned by the pod's user and fsGroup
         // instead; an image directory the user cannot write through that is caught all the same.
         Map<String, String> tmpfs = new LinkedHashMap<>();
+        List<com.github.dockerjava.api.model.Bind> secretBinds = new ArrayList<>();
         for (JsonNode m : c.path("volumeMounts")) {
             String name = m.path("name").asText();
             String kind = volumeKind(statefulSet, name);
+            if (kind.equals("secret")) {
+                // A secret volume: the directory of a Secret the test made (SECRETS), read-only.
+                String secretName = secretName(statefulSet, name);
+                java.nio.file.Path dir = SECRETS.get(secretName);
+                if (dir == null) {
+                    throw new AssertionError("secret " + secretName + " is not one the test made (StatefulSetPods.SECRETS)");
+                }
+                secretBinds.add(new com.github.dockerjava.api.model.Bind(dir.toAbsolutePath().toString(),
+                        new com.github.dockerjava.api.model.Volume(m.path("mountPath").asText()),
+                        com.github.dockerjava.api.model.AccessMode.ro));
+                continue;
+            }
             if (!kind.equals("emptyDir") && !kind.equals("volumeClaimTemplate")) {
                 throw new AssertionError("volume " + name + " (" + kind + ") is not emulated");
             }
@@ -127,6 +143,9 @@ final class StatefulSetPods {
                 cmd.withUser(group != null ? user + ":" + group : user);
             }
             HostConfig host = cmd.getHostConfig();
+            if (!secretBinds.isEmpty()) {
+                host.withBinds(secretBinds);
+            }
             // Kubernetes' resolv.conf search path, so short service names resolve as they would in a pod.
             host.withDnsSearch(List.of(pod.namespace() + ".svc." + CLUSTER_DOMAIN, "svc." + CLUSTER_DOMAIN, CLUSTER_DOMAIN));
             host.withReadonlyRootfs(readOnlyRoot);
@@ -308,6 +327,15 @@ final class StatefulSetPods {
             }
         }
         return "unknown";
+    }
+
+    private static String secretName(JsonNode statefulSet, String volume) {
+        for (JsonNode v : statefulSet.path("spec").path("template").path("spec").path("volumes")) {
+            if (volume.equals(v.path("name").asText())) {
+                return v.path("secret").path("secretName").asText();
+            }
+        }
+        throw new AssertionError("no volume " + volume);
     }
 
     private static String volumeKind(JsonNode statefulSet, String name) {

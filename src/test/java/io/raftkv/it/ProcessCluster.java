@@ -18,7 +18,9 @@ import java.util.function.Supplier;
 
 /**
  * A raftkv cluster of real JVM processes started from the packaged application (target/quarkus-app), each on a free
- * port with its own data directory. Nodes can be SIGKILLed and restarted on the same data.
+ * client port and a free peer port with its own data directory. Peers run mutual TLS with certificates made by
+ * scripts/peer-certs.sh in {@code <root>/tls}, as {@code make run} does. Nodes can be SIGKILLed and restarted on the
+ * same data. {@code -Dit.runner=<native executable>} runs that instead of the packaged jar.
  */
 final class ProcessCluster implements AutoCloseable {
 
@@ -26,20 +28,59 @@ final class ProcessCluster implements AutoCloseable {
 
     private final Path root;
     private final Map<String, Integer> ports = new LinkedHashMap<>();
+    private final Map<String, Integer> peerPorts = new LinkedHashMap<>();
+    private final String peerUrls;
+    private final Map<String, String> env = new LinkedHashMap<>();
     private final Map<String, Process> processes = new LinkedHashMap<>();
-    private final Map<String, Map<String, String>> env = new LinkedHashMap<>();
+    private final Map<String, Map<String, String>> nodeEnv = new LinkedHashMap<>();
     private final String peers;
 
     ProcessCluster(Path root, int size) throws IOException {
         this.root = root;
         Files.createDirectories(root);
         List<String> list = new ArrayList<>();
+        List<String> peerList = new ArrayList<>();
         for (int i = 1; i <= size; i++) {
             int port = freePort();
             ports.put("node" + i, port);
             list.add("node" + i + "=http://127.0.0.1:" + port);
+            int peerPort = freePort();
+            peerPorts.put("node" + i, peerPort);
+            peerList.add("node" + i + "=127.0.0.1:" + peerPort);
         }
         this.peers = String.join(",", list);
+        this.peerUrls = String.join(",", peerList);
+        certificates(tlsDir(), ports.keySet().toArray(String[]::new));
+    }
+
+    /** The cluster's CA and node certificates, as make run creates them. */
+    static void certificates(Path dir, String... ids) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of("bash", Path.of("scripts/peer-certs.sh").toAbsolutePath().toString(), dir.toString()));
+        cmd.addAll(List.of(ids));
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            if (p.waitFor() != 0) {
+                throw new IOException("scripts/peer-certs.sh failed: " + out);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+    }
+
+    /** An environment variable for every node started from now on. */
+    ProcessCluster env(String name, String value) {
+        env.put(name, value);
+        return this;
+    }
+
+    Path tlsDir() {
+        return root.resolve("tls");
+    }
+
+    int peerPort(String id) {
+        return peerPorts.get(id);
     }
 
     /**
@@ -50,13 +91,17 @@ final class ProcessCluster implements AutoCloseable {
     void addSlot(String id) throws IOException {
         int port = freePort();
         ports.put(id, port);
+        int peerPort = freePort();
+        peerPorts.put(id, peerPort);
+        certificates(tlsDir(), id);
         env(id, "RAFTKV_PEERS", peers + "," + id + "=http://127.0.0.1:" + port);
+        env(id, "RAFTKV_PEER_URLS", peerUrls + "," + id + "=127.0.0.1:" + peerPort);
         env(id, "RAFTKV_INITIAL_CLUSTER_STATE", "existing");
     }
 
     /** An environment variable for the node's next starts (null removes it). */
     void env(String id, String name, String value) {
-        Map<String, String> m = env.computeIfAbsent(id, k -> new LinkedHashMap<>());
+        Map<String, String> m = nodeEnv.computeIfAbsent(id, k -> new LinkedHashMap<>());
         if (value == null) {
             m.remove(name);
         } else {
@@ -79,17 +124,27 @@ final class ProcessCluster implements AutoCloseable {
     }
 
     void start(String id) throws IOException {
-        Path jar = Path.of("target/quarkus-app/quarkus-run.jar").toAbsolutePath();
-        if (!Files.exists(jar)) {
-            throw new IllegalStateException(jar + " is missing: run the package phase first");
+        ProcessBuilder pb;
+        String runner = System.getProperty("it.runner", "");
+        if (!runner.isBlank()) {
+            // -Dit.runner=target/raftkv-...-runner: the native executable instead of the jar.
+            pb = new ProcessBuilder(Path.of(runner).toAbsolutePath().toString(), "-Xmx256m");
+        } else {
+            Path jar = Path.of("target/quarkus-app/quarkus-run.jar").toAbsolutePath();
+            if (!Files.exists(jar)) {
+                throw new IllegalStateException(jar + " is missing: run the package phase first");
+            }
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            pb = new ProcessBuilder(java, "-Xmx256m", "-jar", jar.toString());
         }
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx256m", "-jar", jar.toString());
         pb.environment().put("QUARKUS_HTTP_PORT", Integer.toString(ports.get(id)));
         pb.environment().put("RAFTKV_NODE_ID", id);
         pb.environment().put("RAFTKV_PEERS", peers);
+        pb.environment().put("RAFTKV_PEER_URLS", peerUrls);
+        pb.environment().put("RAFTKV_PEER_TLS_DIR", tlsDir().toString());
+        pb.environment().putAll(env);
         pb.environment().put("RAFTKV_DATA_DIR", dataDir(id).toString());
-        pb.environment().putAll(env.getOrDefault(id, Map.of()));
+        pb.environment().putAll(nodeEnv.getOrDefault(id, Map.of()));
         pb.redirectErrorStream(true);
         pb.redirectOutput(ProcessBuilder.Redirect.appendTo(root.resolve(id + ".log").toFile()));
         processes.put(id, pb.start());
@@ -145,6 +200,13 @@ final class ProcessCluster implements AutoCloseable {
     HttpResponse<String> put(String id, String key, String value) throws IOException, InterruptedException {
         return HTTP.send(HttpRequest.newBuilder(URI.create(url(id) + "/v1/kv/" + key)).timeout(Duration.ofSeconds(10))
                 .PUT(HttpRequest.BodyPublishers.ofString(value)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** POSTs {@code body} as a peer batch would have been sent to the client port (before issue 11); the status. */
+    int postBytes(String id, String path, byte[] body, String sender) throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(url(id) + path)).timeout(Duration.ofSeconds(5))
+                .header("X-Raftkv-From", sender).header("Content-Type", "application/octet-stream")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 
     HttpResponse<String> post(String id, String pathAndQuery) throws IOException, InterruptedException {

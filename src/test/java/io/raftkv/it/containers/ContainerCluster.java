@@ -83,7 +83,7 @@ final class ContainerCluster implements AutoCloseable {
                 .withEnv(extraEnv)
                 // As the Helm chart runs it: a read-only root file system, /data and a small /tmp writable.
                 .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig()
-                        .withBinds(new Bind(volume, new Volume("/data")))
+                        .withBinds(withPeerTls(id, new Bind(volume, new Volume("/data"))))
                         .withReadonlyRootfs(true)
                         .withTmpFs(Map.of("/tmp", "rw,size=64m")))
                 .waitingFor(Wait.forHttp("/q/health/live").forPort(PORT).withStartupTimeout(Duration.ofSeconds(90)));
@@ -126,6 +126,33 @@ final class ContainerCluster implements AutoCloseable {
 
     private static Map<String, String> joining() {
         return Map.of("RAFTKV_INITIAL_CLUSTER_STATE", "existing", "RAFTKV_JOIN", "true", "RAFTKV_JOIN_INTERVAL", "500ms");
+    }
+
+    /**
+     * {@code binds} plus node {@code id}'s peer TLS files (ca.crt, id.crt, id.key) mounted read-only in /tls, where the
+     * image looks for them: created by scripts/peer-certs.sh in target/it-peer-certs on first use, one CA per test run.
+     * Synchronized: containers are created in parallel, and the CA must be made once.
+     */
+    static synchronized Bind[] withPeerTls(String id, Bind... binds) {
+        java.nio.file.Path dir = java.nio.file.Path.of("target/it-peer-certs").toAbsolutePath();
+        try {
+            Process p = new ProcessBuilder("bash", java.nio.file.Path.of("scripts/peer-certs.sh").toAbsolutePath().toString(),
+                    dir.toString(), id).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            if (p.waitFor() != 0) {
+                throw new IllegalStateException("scripts/peer-certs.sh failed: " + out);
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        List<Bind> all = new ArrayList<>(List.of(binds));
+        for (String f : new String[] {"ca.crt", id + ".crt", id + ".key"}) {
+            all.add(new Bind(dir.resolve(f).toString(), new Volume("/tls/" + f), com.github.dockerjava.api.model.AccessMode.ro));
+        }
+        return all.toArray(Bind[]::new);
     }
 
     void start() {

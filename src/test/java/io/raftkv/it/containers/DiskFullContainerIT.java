@@ -70,7 +70,7 @@ class DiskFullContainerIT {
                     .withEnv("RAFTKV_WAL_SEGMENT_BYTES", "1048576")
                     .withEnv("RAFTKV_MIN_FREE_DISK_BYTES", Long.toString(minFreeBytes))
                     .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig()
-                            .withBinds(new Bind(mnt.toString(), new Volume("/data")))
+                            .withBinds(ContainerCluster.withPeerTls("node1", new Bind(mnt.toString(), new Volume("/data"))))
                             .withReadonlyRootfs(true)
                             .withTmpFs(Map.of("/tmp", "rw,size=64m")))
                     .waitingFor(Wait.forHttp("/q/health/ready").forPort(8080).withStartupTimeout(Duration.ofSeconds(90)));
