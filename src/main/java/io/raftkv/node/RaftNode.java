@@ -413,7 +413,11 @@ public final class RaftNode implements AutoCloseable {
             installSnapshot(rd.snapshot());
         }
         // The leader's AppendEntries and heartbeats may leave before its own disk write (Raft thesis 10.2.1): the core
-        // counts the leader's own copy toward commit only after advance(), i.e. after the write below.
+        // counts the leader's own copy toward commit only after advance(), i.e. after the write below. Not when this
+        // Ready also changes the term or vote (a single voter elects itself in one step): a crash before the write
+        // would let this node lead the same term again, with other entries at the indexes it already sent.
+        HardState rh = rd.hardState();
+        boolean termStable = rh == null || (rh.term() == savedHardState.term() && Objects.equals(rh.votedFor(), savedHardState.votedFor()));
         List<Message> early = new ArrayList<>();
         List<Message> late = new ArrayList<>();
         for (Message m : rd.messages()) {
@@ -421,7 +425,7 @@ public final class RaftNode implements AutoCloseable {
                 sendSnapshot(m);
                 continue;
             }
-            (m.type() == MessageType.APPEND || m.type() == MessageType.HEARTBEAT ? early : late).add(m);
+            (termStable && (m.type() == MessageType.APPEND || m.type() == MessageType.HEARTBEAT) ? early : late).add(m);
         }
         if (!early.isEmpty()) {
             transport.send(early);

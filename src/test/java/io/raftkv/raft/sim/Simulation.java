@@ -476,10 +476,14 @@ public final class Simulation {
      * the write, or null after a crash.
      */
     private List<Message> sendEarly(SimNode n, Ready rd) {
+        HardState saved = n.disk.hardState();
+        HardState hs = rd.hardState();
+        // Not while the term or vote changes (a single voter elects itself in one Ready): see RaftNode.handleReady.
+        boolean termStable = hs == null || (hs.term() == saved.term() && java.util.Objects.equals(hs.votedFor(), saved.votedFor()));
         List<Message> early = new ArrayList<>();
         List<Message> late = new ArrayList<>();
         for (Message m : rd.messages()) {
-            (m.type() == MessageType.APPEND || m.type() == MessageType.HEARTBEAT ? early : late).add(m);
+            (termStable && (m.type() == MessageType.APPEND || m.type() == MessageType.HEARTBEAT) ? early : late).add(m);
         }
         send(early);
         if (chaos && !early.isEmpty() && !rd.entries().isEmpty() && rnd.nextInt(6) == 0) {
