@@ -3,11 +3,18 @@ package io.raftkv.auth;
 import io.quarkus.vertx.http.HttpServerStart;
 import io.quarkus.vertx.http.HttpsServerStart;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
+import io.quarkus.runtime.LaunchMode;
+import io.quarkus.tls.TlsConfiguration;
+import io.quarkus.tls.TlsConfigurationRegistry;
+import jakarta.enterprise.event.ObservesAsync;
+import jakarta.inject.Inject;
+import org.eclipse.microprofile.config.Config;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.util.Optional;
 
 /**
  * Whether this node serves the client API over HTTPS (Quarkus's {@code quarkus.http.ssl.*} or TLS registry settings
@@ -20,14 +27,54 @@ public class ClientTls {
 
     private static final Logger LOG = Logger.getLogger(ClientTls.class);
 
+    @Inject
+    TlsConfigurationRegistry registry;
+
+    private volatile boolean known;
     private volatile int httpPort = -1;
     private volatile int httpsPort = -1;
 
-    void http(@Observes HttpServerStart start) {
+    /**
+     * Decided from the configuration on first use (the servers' start events are asynchronous: waiting for them
+     * would serve the first requests as if HTTPS were off): HTTPS is on when the HTTP server's TLS configuration (the
+     * TLS registry's default or {@code quarkus.http.tls-configuration-name}) has a key store, or the legacy
+     * {@code quarkus.http.ssl.certificate.*} files are set.
+     */
+    private void decide() {
+        if (known) {
+            return;
+        }
+        synchronized (this) {
+            if (known) {
+                return;
+            }
+            Config c = ConfigProvider.getConfig();
+            boolean test = LaunchMode.current() == LaunchMode.TEST;
+            Optional<TlsConfiguration> named = c.getOptionalValue("quarkus.http.tls-configuration-name", String.class)
+                    .flatMap(registry::get);
+            boolean on = named.or(registry::getDefault).map(t -> t.getKeyStore() != null).orElse(false)
+                    || c.getOptionalValue("quarkus.http.ssl.certificate.files", String.class).isPresent()
+                    || c.getOptionalValue("quarkus.http.ssl.certificate.key-store-file", String.class).isPresent();
+            if (httpPort < 0) {
+                httpPort = c.getOptionalValue(test ? "quarkus.http.test-port" : "quarkus.http.port", Integer.class)
+                        .orElse(test ? 8081 : 8080);
+            }
+            if (on && httpsPort < 0) {
+                httpsPort = c.getOptionalValue(test ? "quarkus.http.test-ssl-port" : "quarkus.http.ssl-port", Integer.class)
+                        .orElse(test ? 8444 : 8443);
+            } else if (!on) {
+                httpsPort = -1;
+            }
+            known = true;
+        }
+    }
+
+    // The actual ports, once the servers are up (they differ from the configured ones only for port 0).
+    void http(@ObservesAsync HttpServerStart start) {
         httpPort = start.options().getPort();
     }
 
-    void https(@Observes HttpsServerStart start) {
+    void https(@ObservesAsync HttpsServerStart start) {
         httpsPort = start.options().getPort();
         LOG.infof("client API over HTTPS on port %d", httpsPort);
     }
@@ -36,18 +83,22 @@ public class ClientTls {
     void ports(int http, int https) {
         httpPort = http;
         httpsPort = https;
+        known = true;
     }
 
     public boolean enabled() {
+        decide();
         return httpsPort > 0;
     }
 
     public int httpsPort() {
+        decide();
         return httpsPort;
     }
 
     /** The URL a client should use for the member whose (peer) URL is {@code memberUrl}. */
     public URI clientUrl(URI memberUrl) {
+        decide();
         return clientUrl(memberUrl, httpPort, httpsPort);
     }
 
