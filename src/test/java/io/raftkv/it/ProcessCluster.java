@@ -28,6 +28,8 @@ final class ProcessCluster implements AutoCloseable {
     private final Map<String, Integer> ports = new LinkedHashMap<>();
     private final Map<String, Process> processes = new LinkedHashMap<>();
     private final String peers;
+    /** Extra environment for a node's process (id, environment), e.g. TLS and authentication settings. */
+    private java.util.function.BiConsumer<String, Map<String, String>> env = (id, e) -> { };
 
     ProcessCluster(Path root, int size) throws IOException {
         this.root = root;
@@ -39,6 +41,16 @@ final class ProcessCluster implements AutoCloseable {
             list.add("node" + i + "=http://127.0.0.1:" + port);
         }
         this.peers = String.join(",", list);
+    }
+
+    /** Adds to every node's environment from now on. */
+    ProcessCluster env(java.util.function.BiConsumer<String, Map<String, String>> extra) {
+        this.env = extra;
+        return this;
+    }
+
+    int port(String id) {
+        return ports.get(id);
     }
 
     List<String> ids() {
@@ -66,6 +78,7 @@ final class ProcessCluster implements AutoCloseable {
         pb.environment().put("RAFTKV_NODE_ID", id);
         pb.environment().put("RAFTKV_PEERS", peers);
         pb.environment().put("RAFTKV_DATA_DIR", dataDir(id).toString());
+        env.accept(id, pb.environment());
         pb.redirectErrorStream(true);
         pb.redirectOutput(ProcessBuilder.Redirect.appendTo(root.resolve(id + ".log").toFile()));
         processes.put(id, pb.start());
