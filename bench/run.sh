@@ -19,6 +19,8 @@
 #   BENCH_NATIVE=0 (skip the native executable) or =path (another executable to run as raftkv-native)
 #   BENCH_NO_BUILD=1 (never run Maven)  BENCH_JAVA_OPTS (JVM flags for the raftkv nodes)
 #   BENCH_NATIVE_OPTS (run-time flags for the native executable, e.g. "-Xmn256m -Xmx2g")
+#   BENCH_AUTH=1 (raftkv with client authentication on: a random admin token in a tokens file; every raftkv request,
+#   wrk's included, carries it as a bearer token, so the figures include the cost of checking it)
 set -euo pipefail
 SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 cd "$(dirname "$0")/.."
@@ -121,7 +123,7 @@ start_member() { # sys n
       local cmd=(java $JAVA_OPTS -jar "$TMP/app/quarkus-run.jar")
       # shellcheck disable=SC2206
       [[ $sys == raftkv-native ]] && cmd=("$TMP/app/native-runner" ${BENCH_NATIVE_OPTS:-})
-      QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_HTTP_PORT=$(client_port "$sys" "$n") RAFTKV_NODE_ID=node$n \
+      env "${AUTH_ENV[@]}" QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_HTTP_PORT=$(client_port "$sys" "$n") RAFTKV_NODE_ID=node$n \
         RAFTKV_PEERS=$peers RAFTKV_DATA_DIR=$(data_dir "$sys" "$n") "${cmd[@]}" >>"$(log_file "$sys" "$n")" 2>&1 &
       ;;
     etcd)
@@ -145,7 +147,7 @@ is_leader() { # sys n: does member n say it is the leader?
     local member=${s#*\"member_id\":\"} leader=${s#*\"leader\":\"}
     [[ ${member%%\"*} == "${leader%%\"*}" ]]
   else
-    s=$(curl -sf --max-time 1 "$(url "$1" "$2")/v1/status") && [[ $s == *'"role":"leader"'* ]]
+    s=$(curl -sf "${AUTH[@]}" --max-time 1 "$(url "$1" "$2")/v1/status") && [[ $s == *'"role":"leader"'* ]]
   fi
 }
 
@@ -161,7 +163,7 @@ probe_write() { # sys n: one write to member n; succeeds on HTTP 200
     code=$(curl -s --max-time 2 -o /dev/null -w '%{http_code}' -X POST \
       -d '{"key":"ZmFpbG92ZXItcHJvYmU=","value":"eA=="}' "$(url etcd "$2")/v3/kv/put") || true
   else
-    code=$(curl -s --max-time 2 -o /dev/null -w '%{http_code}' -X PUT --data-binary x \
+    code=$(curl -s "${AUTH[@]}" --max-time 2 -o /dev/null -w '%{http_code}' -X PUT --data-binary x \
       "$(url "$1" "$2")/v1/kv/failover-probe") || true
   fi
   [[ $code == 200 ]]
@@ -253,6 +255,12 @@ TS=$(date -u +%Y%m%dT%H%M%SZ)
 REPORT=$RESULTS_DIR/$TS.md
 TMP=$(mktemp -d "${BENCH_TMPDIR:-/var/tmp}/raftkv-bench.XXXXXX")
 mkdir -p "$TMP/logs" "$TMP/data"
+AUTH=(); AUTH_ENV=()
+if [[ ${BENCH_AUTH:-0} == 1 ]]; then
+  RAFTKV_TOKEN=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n'); export RAFTKV_TOKEN   # kv.lua and fill.py send it
+  (umask 077; echo "$RAFTKV_TOKEN bench admin read:* write:*" >"$TMP/tokens")
+  AUTH=(-H "Authorization: Bearer $RAFTKV_TOKEN"); AUTH_ENV=(RAFTKV_AUTH_TOKENS_FILE="$TMP/tokens")
+fi
 RAW=$TMP/runs.tsv          # row sys run ops_per_s p50_us p99_us non2xx sockerr
 NOTES=$TMP/notes.md
 : >"$RAW"; : >"$NOTES"
