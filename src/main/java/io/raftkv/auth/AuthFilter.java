@@ -79,10 +79,10 @@ public class AuthFilter {
                 return;
             }
         } else {
-            List<String> names = certificateNames(req);
+            List<String> names = tls.clientCertificates() ? certificateNames(req) : null;
             if (names == null) {
                 unauthorized(rc, null, "credentials are required: a bearer token (Authorization: Bearer <token>)"
-                        + (tls.enabled() ? " or a client certificate" : ""));
+                        + (tls.clientCertificates() ? " or a client certificate" : ""));
                 return;
             }
             p = authenticator.credentials().byCertificateNames(names);

@@ -31,6 +31,7 @@ public class ClientTls {
     TlsConfigurationRegistry registry;
 
     private volatile boolean known;
+    private volatile boolean clientCa;
     private volatile int httpPort = -1;
     private volatile int httpsPort = -1;
 
@@ -52,9 +53,14 @@ public class ClientTls {
             boolean test = LaunchMode.current() == LaunchMode.TEST;
             Optional<TlsConfiguration> named = c.getOptionalValue("quarkus.http.tls-configuration-name", String.class)
                     .flatMap(registry::get);
-            boolean on = named.or(registry::getDefault).map(t -> t.getKeyStore() != null).orElse(false)
+            Optional<TlsConfiguration> tls = named.or(registry::getDefault);
+            boolean on = tls.map(t -> t.getKeyStore() != null).orElse(false)
                     || c.getOptionalValue("quarkus.http.ssl.certificate.files", String.class).isPresent()
                     || c.getOptionalValue("quarkus.http.ssl.certificate.key-store-file", String.class).isPresent();
+            // Without a CA of its own the TLS layer would accept certificates of any CA the JDK trusts.
+            clientCa = on && (tls.map(t -> t.getTrustStore() != null).orElse(false)
+                    || c.getOptionalValue("quarkus.http.ssl.certificate.trust-store-file", String.class).isPresent()
+                    || c.getOptionalValue("quarkus.http.ssl.certificate.trust-store-files", String.class).isPresent());
             if (httpPort < 0) {
                 httpPort = c.getOptionalValue(test ? "quarkus.http.test-port" : "quarkus.http.port", Integer.class)
                         .orElse(test ? 8081 : 8080);
@@ -80,15 +86,22 @@ public class ClientTls {
     }
 
     /** Sets the ports (tests). */
-    void ports(int http, int https) {
+    void ports(int http, int https, boolean withClientCa) {
         httpPort = http;
         httpsPort = https;
+        clientCa = withClientCa;
         known = true;
     }
 
     public boolean enabled() {
         decide();
         return httpsPort > 0;
+    }
+
+    /** Whether client certificates authenticate: HTTPS is on and a client CA (trust store) is configured. */
+    public boolean clientCertificates() {
+        decide();
+        return clientCa;
     }
 
     public int httpsPort() {
