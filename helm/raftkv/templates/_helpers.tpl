@@ -103,3 +103,18 @@ so a bad value stops rendering with this message instead of producing a cluster 
 {{- end -}}
 {{- join "," $peers -}}
 {{- end -}}
+
+{{/* The Secret holding the tokens file: the given one, or the one the chart makes. */}}
+{{- define "raftkv.authSecretName" -}}
+{{- default (printf "%s-auth" (include "raftkv.fullname" .)) .Values.auth.existingSecret -}}
+{{- end -}}
+
+{{/* The Secret holding the client API's certificate (tls.crt, tls.key): the given one, or the one the chart makes. */}}
+{{- define "raftkv.tlsSecretName" -}}
+{{- default (printf "%s-tls" (include "raftkv.fullname" .)) .Values.clientTls.existingSecret -}}
+{{- end -}}
+
+{{/* The client API's scheme and port on a member: https and httpsPort with clientTls on, else http and httpPort. */}}
+{{- define "raftkv.clientScheme" -}}
+{{- if .Values.clientTls.enabled -}}https{{- else -}}http{{- end -}}
+{{- end -}}
