@@ -57,7 +57,8 @@ class ClientTlsApiTest {
                         "quarkus.tls.key-store.p12.password", TestCerts.PASSWORD,
                         "quarkus.tls.trust-store.p12.path", ca.trustStore().toString(),
                         "quarkus.tls.trust-store.p12.password", TestCerts.PASSWORD,
-                        "quarkus.http.ssl.client-auth", "request");
+                        "quarkus.http.ssl.client-auth", "request",
+                        "raftkv.auth.metrics-open", "false");
             } catch (IOException | InterruptedException e) {
                 throw new IllegalStateException(e);
             }
@@ -129,6 +130,10 @@ class ClientTlsApiTest {
                 .body("detail", containsString("HTTPS only, on port 8444"));
         given().header("Authorization", "Bearer " + TOKEN).body("v").put("/v1/kv/x").then().statusCode(403);
         given().get("/q/health/live").then().statusCode(200);
+        // raftkv.auth.metrics-open=false: metrics need credentials (any principal), on either port
+        given().get("/q/metrics").then().statusCode(401);
+        given().header("Authorization", "Bearer " + TOKEN).get("/q/metrics").then().statusCode(200)
+                .body(containsString("raftkv_term"));
         // (peer RPC answers for itself: here a refusal of the empty message, not the HTTPS-only one)
         String peer = given().body(new byte[0]).post("/raft/messages").then().extract().asString();
         assertTrue(!peer.contains("HTTPS only") && !peer.contains("Unauthorized"), peer);
