@@ -7,6 +7,7 @@ Standard library only: bash can't fill 10,000 keys quickly, and wrk can't stop a
 """
 import base64
 import http.client
+import os
 import sys
 import threading
 import time
@@ -21,6 +22,9 @@ def main():
     value = bytes(97 + (i * 7) % 26 for i in range(1, value_bytes + 1))  # as kv.lua's init()
     value64 = base64.b64encode(value).decode()
 
+    headers = {"Content-Type": "application/octet-stream"}
+    if os.environ.get("RAFTKV_TOKEN"):  # raftkv with client authentication on
+        headers["Authorization"] = "Bearer " + os.environ["RAFTKV_TOKEN"]
     next_key, lock = [0], threading.Lock()
     counts = {"ok": 0, "errors": 0}
     first_errors = []
@@ -39,7 +43,7 @@ def main():
                     body = '{"key":"%s","value":"%s"}' % (base64.b64encode(key.encode()).decode(), value64)
                     conn.request("POST", "/v3/kv/put", body, {"Content-Type": "application/json"})
                 else:
-                    conn.request("PUT", "/v1/kv/" + key, value, {"Content-Type": "application/octet-stream"})
+                    conn.request("PUT", "/v1/kv/" + key, value, headers)
                 resp = conn.getresponse()
                 text = resp.read()
                 good = 200 <= resp.status < 300

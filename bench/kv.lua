@@ -10,6 +10,7 @@
 --   BENCH_KEYS         number of keys, k00000 .. (default 10000); each request picks one at random
 --   BENCH_VALUE_BYTES  value size (default 256)
 --   BENCH_READ_PCT     reads in the mix, percent (default 90)
+--   RAFTKV_TOKEN       bearer token for raftkv with client authentication on (optional)
 -- done() prints one line for run.sh to parse (latencies in microseconds; rps counts 2xx responses only):
 --   RESULT ok=<2xx> rps=<2xx per s> p50_us=<n> p99_us=<n> non2xx=<n> sockerr=<n> requests=<n> secs=<s>
 
@@ -60,6 +61,13 @@ end
 
 local json = { ["Content-Type"] = "application/json" }
 local octets = { ["Content-Type"] = "application/octet-stream" }
+-- RAFTKV_TOKEN (raftkv with client authentication on): sent as a bearer token with every raftkv request.
+local token = os.getenv("RAFTKV_TOKEN")
+local plain = nil
+if system ~= "etcd" and token and token ~= "" then
+  octets["Authorization"] = "Bearer " .. token
+  plain = { ["Authorization"] = "Bearer " .. token }
+end
 
 local function write_req(i)
   if system == "etcd" then
@@ -73,7 +81,7 @@ local function read_req(i, stale)
     return wrk.format("POST", "/v3/kv/range", json,
         '{"key":"' .. keys[i] .. '"' .. (stale and ',"serializable":true}' or '}'))
   end
-  return wrk.format("GET", "/v1/kv/" .. keys[i] .. (stale and "?consistency=stale" or ""))
+  return wrk.format("GET", "/v1/kv/" .. keys[i] .. (stale and "?consistency=stale" or ""), plain)
 end
 
 local fill_next = nil

@@ -21,6 +21,8 @@
 #   BENCH_NATIVE_OPTS (run-time flags for the native executable, e.g. "-Xmn256m -Xmx2g")
 #   BENCH_PEER_TLS=true (raftkv peers on mutual TLS, certificates made in the temp dir; false: plain TCP, to see
 #   what peer TLS costs)
+#   BENCH_AUTH=1 (raftkv with client authentication on: a random admin token in a tokens file; every raftkv request,
+#   wrk's included, carries it as a bearer token, so the figures include the cost of checking it)
 set -euo pipefail
 SELF=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 cd "$(dirname "$0")/.."
@@ -125,7 +127,7 @@ start_member() { # sys n
       [[ $sys == raftkv-native ]] && cmd=("$TMP/app/native-runner" ${BENCH_NATIVE_OPTS:-})
       # Peers on client port + 1000 (10001-10003, 10011-10013), mutual TLS unless BENCH_PEER_TLS=false.
       [[ ${BENCH_PEER_TLS:-true} == false ]] || bash "$ROOT/scripts/peer-certs.sh" "$TMP/tls" "node$n" >/dev/null
-      QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_HTTP_PORT=$(client_port "$sys" "$n") RAFTKV_NODE_ID=node$n \
+      env "${AUTH_ENV[@]}" QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_HTTP_PORT=$(client_port "$sys" "$n") RAFTKV_NODE_ID=node$n \
         RAFTKV_PEER_HOST=127.0.0.1 RAFTKV_PEER_TLS=${BENCH_PEER_TLS:-true} RAFTKV_PEER_TLS_DIR=$TMP/tls \
         RAFTKV_PEERS=$peers RAFTKV_DATA_DIR=$(data_dir "$sys" "$n") "${cmd[@]}" >>"$(log_file "$sys" "$n")" 2>&1 &
       ;;
@@ -150,7 +152,7 @@ is_leader() { # sys n: does member n say it is the leader?
     local member=${s#*\"member_id\":\"} leader=${s#*\"leader\":\"}
     [[ ${member%%\"*} == "${leader%%\"*}" ]]
   else
-    s=$(curl -sf --max-time 1 "$(url "$1" "$2")/v1/status") && [[ $s == *'"role":"leader"'* ]]
+    s=$(curl -sf "${AUTH[@]}" --max-time 1 "$(url "$1" "$2")/v1/status") && [[ $s == *'"role":"leader"'* ]]
   fi
 }
 
@@ -166,7 +168,7 @@ probe_write() { # sys n: one write to member n; succeeds on HTTP 200
     code=$(curl -s --max-time 2 -o /dev/null -w '%{http_code}' -X POST \
       -d '{"key":"ZmFpbG92ZXItcHJvYmU=","value":"eA=="}' "$(url etcd "$2")/v3/kv/put") || true
   else
-    code=$(curl -s --max-time 2 -o /dev/null -w '%{http_code}' -X PUT --data-binary x \
+    code=$(curl -s "${AUTH[@]}" --max-time 2 -o /dev/null -w '%{http_code}' -X PUT --data-binary x \
       "$(url "$1" "$2")/v1/kv/failover-probe") || true
   fi
   [[ $code == 200 ]]
@@ -258,6 +260,12 @@ TS=$(date -u +%Y%m%dT%H%M%SZ)
 REPORT=$RESULTS_DIR/$TS.md
 TMP=$(mktemp -d "${BENCH_TMPDIR:-/var/tmp}/raftkv-bench.XXXXXX")
 mkdir -p "$TMP/logs" "$TMP/data"
+AUTH=(); AUTH_ENV=()
+if [[ ${BENCH_AUTH:-0} == 1 ]]; then
+  RAFTKV_TOKEN=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n'); export RAFTKV_TOKEN   # kv.lua and fill.py send it
+  (umask 077; echo "$RAFTKV_TOKEN bench admin read:* write:*" >"$TMP/tokens")
+  AUTH=(-H "Authorization: Bearer $RAFTKV_TOKEN"); AUTH_ENV=(RAFTKV_AUTH_TOKENS_FILE="$TMP/tokens")
+fi
 RAW=$TMP/runs.tsv          # row sys run ops_per_s p50_us p99_us non2xx sockerr
 NOTES=$TMP/notes.md
 : >"$RAW"; : >"$NOTES"

@@ -184,7 +184,7 @@ public class LabDemo {
     }
 
     static String get(String node, String path) throws Exception {
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url(node) + path))
+        HttpResponse<String> r = HTTP.send(auth(HttpRequest.newBuilder(URI.create(url(node) + path)))
                 .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
         check(r.statusCode() == 200, "GET " + path + " on " + node + " answered " + r.statusCode() + " " + r.body());
         return r.body();
@@ -230,13 +230,19 @@ public class LabDemo {
         return Long.parseLong(field(status(node), "term"));
     }
 
+    /** With authentication on, the token in RAFTKV_TOKEN (it needs read:* write:* admin for the whole demo). */
+    static HttpRequest.Builder auth(HttpRequest.Builder b) {
+        String token = System.getenv("RAFTKV_TOKEN");
+        return token == null || token.isBlank() ? b : b.header("Authorization", "Bearer " + token.trim());
+    }
+
     static String url(String node) {
         return "http://127.0.0.1:800" + node.substring(4);
     }
 
     static String status(String node) {
         try {
-            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url(node) + "/v1/status"))
+            HttpResponse<String> r = HTTP.send(auth(HttpRequest.newBuilder(URI.create(url(node) + "/v1/status")))
                     .timeout(Duration.ofSeconds(1)).build(), HttpResponse.BodyHandlers.ofString());
             return r.statusCode() == 200 ? r.body() : null;
         } catch (Exception e) {
@@ -246,7 +252,7 @@ public class LabDemo {
 
     static String staleGet(String node, String key) {
         try {
-            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url(node) + "/v1/kv/" + key + "?consistency=stale"))
+            HttpResponse<String> r = HTTP.send(auth(HttpRequest.newBuilder(URI.create(url(node) + "/v1/kv/" + key + "?consistency=stale")))
                     .timeout(Duration.ofSeconds(1)).build(), HttpResponse.BodyHandlers.ofString());
             return r.statusCode() == 200 ? r.body() : null;
         } catch (Exception e) {
@@ -255,7 +261,7 @@ public class LabDemo {
     }
 
     static String put(String node, String key, String value) throws Exception {
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(url(node) + "/v1/kv/" + key))
+        HttpResponse<String> r = HTTP.send(auth(HttpRequest.newBuilder(URI.create(url(node) + "/v1/kv/" + key)))
                 .timeout(Duration.ofSeconds(5)).PUT(HttpRequest.BodyPublishers.ofString(value)).build(), HttpResponse.BodyHandlers.ofString());
         check(r.statusCode() == 200, "PUT " + key + " on " + node + " answered " + r.statusCode() + " " + r.body());
         return r.body();

@@ -30,6 +30,9 @@ TLS_DIR=${TLS_DIR:-$(cd "$(dirname "$0")/.." && pwd)/data/docker-tls}
 PEER_TLS=${PEER_TLS:-true}
 
 log() { echo "[cluster] $*" >&2; }
+# With client authentication on in the nodes (e.g. DOCKER_RUN_ARGS="-v $PWD/tokens:/tokens:ro -e
+# RAFTKV_AUTH_TOKENS_FILE=/tokens"), RAFTKV_TOKEN is the (admin) token this script sends to /v1/.
+AUTH=(); [ -z "${RAFTKV_TOKEN:-}" ] || AUTH=(-H "Authorization: Bearer $RAFTKV_TOKEN")
 # The initial nodes and those added with add-node (their containers carry io.raftkv.node=N).
 nodes() {
     { seq 1 "$NODES"; docker ps -a --filter "label=$LABEL" --format '{{index .Labels "io.raftkv.node"}}' 2>/dev/null; } |
@@ -137,7 +140,7 @@ status() {
     local n
     for n in $(nodes); do
         printf 'node%s /v1/status: ' "$n"
-        curl -fsS --max-time 2 "http://$BIND:$((PORT_BASE + n))/v1/status" 2>/dev/null || printf '(no answer)'
+        curl -fsS "${AUTH[@]}" --max-time 2 "http://$BIND:$((PORT_BASE + n))/v1/status" 2>/dev/null || printf '(no answer)'
         echo
     done
 }
@@ -145,7 +148,7 @@ status() {
 leader_port() {
     local n
     for n in $(nodes); do
-        if curl -fsS --max-time 2 "http://$BIND:$((PORT_BASE + n))/v1/status" 2>/dev/null | grep -q '"role":"leader"'; then
+        if curl -fsS "${AUTH[@]}" --max-time 2 "http://$BIND:$((PORT_BASE + n))/v1/status" 2>/dev/null | grep -q '"role":"leader"'; then
             echo $((PORT_BASE + n)); return 0
         fi
     done
@@ -167,9 +170,9 @@ add_node() {
         [ $SECONDS -lt $deadline ] || { log "node$n not live after ${WAIT}s"; exit 1; }
         sleep 0.5
     done
-    curl -fsS -X POST "http://$BIND:$port/v1/members" -H 'Content-Type: application/json' \
+    curl -fsS "${AUTH[@]}" -X POST "http://$BIND:$port/v1/members" -H 'Content-Type: application/json' \
         -d "{\"id\":\"node$n\",\"url\":\"http://node$n:8080\"}" >/dev/null
-    until curl -fsS "http://$BIND:$port/v1/members" 2>/dev/null | grep -q "\"id\":\"node$n\",[^}]*\"role\":\"voter\""; do
+    until curl -fsS "${AUTH[@]}" "http://$BIND:$port/v1/members" 2>/dev/null | grep -q "\"id\":\"node$n\",[^}]*\"role\":\"voter\""; do
         [ $SECONDS -lt $deadline ] || { log "node$n added but not promoted after ${WAIT}s (GET /v1/members)"; exit 1; }
         sleep 0.5
     done
@@ -179,7 +182,7 @@ add_node() {
 remove_member() {
     local n=${1:?usage: remove-node N} port
     port=$(leader_port) || { log "no leader: cannot remove node$n"; exit 1; }
-    curl -fsS -X DELETE "http://$BIND:$port/v1/members/node$n" >/dev/null
+    curl -fsS "${AUTH[@]}" -X DELETE "http://$BIND:$port/v1/members/node$n" >/dev/null
     remove_node "node$n"
     docker volume rm -f "raftkv-node$n" >/dev/null 2>&1 || true
     log "node$n removed from the configuration; its container and volume are gone"

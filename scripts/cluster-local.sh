@@ -43,8 +43,11 @@ build_if_needed() {
 pid_of() { local f=$DATA/node$1.pid; [[ -f $f ]] && cat "$f" || true; }
 alive() { local p; p=$(pid_of "$1"); [[ -n $p ]] && kill -0 "$p" 2>/dev/null; }
 
+# With client authentication on (RAFTKV_AUTH_TOKENS_FILE), RAFTKV_TOKEN is the token this script sends (admin).
+AUTH=(); [[ -z ${RAFTKV_TOKEN:-} ]] || AUTH=(-H "Authorization: Bearer $RAFTKV_TOKEN")
+
 http_get() { # url -> body on stdout, fails if unreachable; uses curl when present, else the JDK
-  if command -v curl >/dev/null; then curl -fsS --max-time 2 "$1"; else
+  if command -v curl >/dev/null; then curl -fsS "${AUTH[@]}" --max-time 2 "$1"; else
     java "$ROOT/scripts/HttpGet.java" "$1"; fi
 }
 
@@ -64,7 +67,8 @@ start_node() {
   if [[ ${NATIVE:-} == 1 ]]; then cmd=("$RUNNER" -Dsun.net.inetaddr.ttl=1 -Dsun.net.inetaddr.negative.ttl=0); kind=native; fi
   local peers=$PEERS
   [[ ,$peers, == *",node$n="* ]] || peers+=",node$n=http://127.0.0.1:800$n"
-  QUARKUS_HTTP_PORT=800$n RAFTKV_NODE_ID=node$n RAFTKV_PEERS=$peers RAFTKV_DATA_DIR="$DATA/node$n" \
+  # QUARKUS_HTTP_SSL_PORT: node N serves HTTPS on 844N when client TLS is configured (README, Security).
+  QUARKUS_HTTP_PORT=800$n QUARKUS_HTTP_SSL_PORT=844$n RAFTKV_NODE_ID=node$n RAFTKV_PEERS=$peers RAFTKV_DATA_DIR="$DATA/node$n" \
     RAFTKV_PEER_TLS=${PEER_TLS:-true} RAFTKV_PEER_TLS_DIR="$DATA/tls" \
     RAFTKV_INITIAL_CLUSTER_STATE=${INITIAL_CLUSTER_STATE:-new} nohup "${cmd[@]}" >>"$DATA/node$n.log" 2>&1 &
   echo $! >"$DATA/node$n.pid"
@@ -120,7 +124,7 @@ case "${1:-}" in
     for n in "${NODES[@]}"; do start_node "$n"; done
     for n in "${NODES[@]}"; do wait_live "$n"; done
     wait_leader
-    echo "cluster up. Try: curl -X PUT localhost:8001/v1/kv/hello -d world -L; curl localhost:8001/v1/kv/hello -L"
+    echo "cluster up. Try (with auth on, add -H \"Authorization: Bearer \$RAFTKV_TOKEN\"): curl -X PUT localhost:8001/v1/kv/hello -d world -L; curl localhost:8001/v1/kv/hello -L"
     ;;
   start-node)
     # Restarted as it last ran (the demo restarts a killed node) unless NATIVE says otherwise.
@@ -134,11 +138,11 @@ case "${1:-}" in
     build_if_needed
     INITIAL_CLUSTER_STATE=existing start_node "$n"; wait_live "$n"
     port=$(leader_port) || { echo "no leader: cannot add node$n" >&2; exit 1; }
-    curl -fsS -L -X POST "http://127.0.0.1:$port/v1/members" -H 'Content-Type: application/json' \
+    curl -fsS "${AUTH[@]}" -L -X POST "http://127.0.0.1:$port/v1/members" -H 'Content-Type: application/json' \
       -d "{\"id\":\"node$n\",\"url\":\"http://127.0.0.1:800$n\"}"; echo
     touch "$DATA/node$n.member"
     deadline=$((SECONDS + 60))
-    until curl -fsS "http://127.0.0.1:$port/v1/members" 2>/dev/null | grep -q "\"id\":\"node$n\",[^}]*\"role\":\"voter\""; do
+    until curl -fsS "${AUTH[@]}" "http://127.0.0.1:$port/v1/members" 2>/dev/null | grep -q "\"id\":\"node$n\",[^}]*\"role\":\"voter\""; do
       ((SECONDS < deadline)) || { echo "node$n was added but not promoted within 60 s (see GET /v1/members)" >&2; exit 1; }
       sleep 0.5
     done
@@ -146,7 +150,7 @@ case "${1:-}" in
   remove-node)
     n=${2:?usage: remove-node N}; need_curl
     port=$(leader_port) || { echo "no leader: cannot remove node$n" >&2; exit 1; }
-    curl -fsS -L -X DELETE "http://127.0.0.1:$port/v1/members/node$n"; echo
+    curl -fsS "${AUTH[@]}" -L -X DELETE "http://127.0.0.1:$port/v1/members/node$n"; echo
     stop_node "$n"; rm -f "$DATA/node$n.member"
     echo "node$n removed (its data stays in $DATA/node$n: delete it before reusing the id)" ;;
   stop) for n in "${NODES[@]}"; do stop_node "$n"; done ;;

@@ -123,11 +123,6 @@ existing
 {{- end -}}
 {{- end -}}
 
-{{/* The client Service's URL, in the cluster: any ready member answers for the cluster. */}}
-{{- define "raftkv.serviceUrl" -}}
-{{- printf "http://%s.%s.svc.%s:%d" (include "raftkv.fullname" .) .Release.Namespace .Values.clusterDomain (int .Values.service.port) -}}
-{{- end -}}
-
 {{/*
 Every member's peer listener, id=host:port, for RAFTKV_PEER_URLS.
 */}}
@@ -180,4 +175,54 @@ ca.crt, <pod>.crt and <pod>.key. Empty when peer TLS is off; fails when it is on
 {{- fail "peerTls.enabled needs the members' certificates: set peerTls.existingSecret (a Secret made from scripts/peer-certs.sh output) or peerTls.certManager.enabled with an issuerRef; peerTls.enabled=false turns peer TLS off (experiments only)" -}}
 {{- end -}}
 {{- end -}}
+{{- end -}}
+
+{{/* The Secret holding the tokens file: the given one, or the one the chart makes. */}}
+{{- define "raftkv.authSecretName" -}}
+{{- default (printf "%s-auth" (include "raftkv.fullname" .)) .Values.auth.existingSecret -}}
+{{- end -}}
+
+{{/* The Secret holding the client API's certificate (tls.crt, tls.key): the given one, or the one the chart makes. */}}
+{{- define "raftkv.tlsSecretName" -}}
+{{- default (printf "%s-tls" (include "raftkv.fullname" .)) .Values.clientTls.existingSecret -}}
+{{- end -}}
+
+{{/* The client API's scheme and port on a member: https and httpsPort with clientTls on, else http and httpPort. */}}
+{{- define "raftkv.clientScheme" -}}
+{{- if .Values.clientTls.enabled -}}https{{- else -}}http{{- end -}}
+{{- end -}}
+
+{{/*
+What a member needs to change membership itself (join on a scale-up) and the scale-down hook to remove members: the
+admin token of the auth Secret and the CA of the client TLS Secret, both optional items (a Secret of your own may lack
+them), projected into /etc/raftkv/membership. Empty with auth and client TLS both off.
+*/}}
+{{- define "raftkv.membershipVolume" -}}
+{{- if or .Values.auth.enabled .Values.clientTls.enabled }}
+- name: membership
+  projected:
+    defaultMode: 0440
+    sources:
+      {{- if .Values.auth.enabled }}
+      - secret:
+          name: {{ include "raftkv.authSecretName" . }}
+          optional: true
+          items:
+            - key: {{ .Values.tests.tokenSecretKey }}
+              path: admin-token
+      {{- end }}
+      {{- if .Values.clientTls.enabled }}
+      - secret:
+          name: {{ include "raftkv.tlsSecretName" . }}
+          optional: true
+          items:
+            - key: ca.crt
+              path: ca.crt
+      {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* The client Service's URL for the scale-down hook: https on httpsPort with clientTls on. */}}
+{{- define "raftkv.hookServiceUrl" -}}
+{{- printf "%s://%s.%s.svc.%s:%d" (include "raftkv.clientScheme" .) (include "raftkv.fullname" .) .Release.Namespace .Values.clusterDomain (int (ternary .Values.service.httpsPort .Values.service.port .Values.clientTls.enabled)) -}}
 {{- end -}}

@@ -63,6 +63,9 @@ public class KvResource {
     RaftkvConfig config;
 
     @Inject
+    io.raftkv.auth.ClientTls tls;
+
+    @Inject
     org.eclipse.microprofile.context.ManagedExecutor executor;
 
     @PUT
@@ -269,12 +272,16 @@ public class KvResource {
     }
 
     private Response notLeader(String leaderId, UriInfo uri) {
-        return toLeader(server, leaderId, uri, "this node is a follower; the leader is " + leaderId);
+        return toLeader(server, tls, leaderId, uri, "this node is a follower; the leader is " + leaderId);
     }
 
-    /** 307 to the same path and query on the leader, or 503 with Retry-After while no other leader is known. */
-    static Response toLeader(RaftkvServer server, String leaderId, UriInfo uri, String detail) {
-        URI leaderUrl = leaderId == null ? null : server.members().get(leaderId);
+    /**
+     * 307 to the same path and query on the leader (its HTTPS client URL while this node serves HTTPS), or 503 with
+     * Retry-After while no other leader is known.
+     */
+    static Response toLeader(RaftkvServer server, io.raftkv.auth.ClientTls tls, String leaderId, UriInfo uri, String detail) {
+        URI memberUrl = leaderId == null ? null : server.members().get(leaderId);
+        URI leaderUrl = memberUrl == null ? null : tls.clientUrl(memberUrl);
         if (leaderUrl == null || leaderId.equals(server.nodeId())) {
             return Problem.unavailable("no leader is known yet; retry shortly");
         }

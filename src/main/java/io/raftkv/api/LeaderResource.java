@@ -27,6 +27,9 @@ public class LeaderResource {
     @Inject
     RaftkvServer server;
 
+    @Inject
+    io.raftkv.auth.ClientTls tls;
+
     @POST
     @Produces(MediaType.APPLICATION_JSON)
     public CompletionStage<Response> transfer(@QueryParam("to") String to, @Context UriInfo uri) {
@@ -57,6 +60,6 @@ public class LeaderResource {
     }
 
     private Response redirect(String leaderId, UriInfo uri) {
-        return KvResource.toLeader(server, leaderId, uri, "only the leader transfers leadership; the leader is " + leaderId);
+        return KvResource.toLeader(server, tls, leaderId, uri, "only the leader transfers leadership; the leader is " + leaderId);
     }
 }

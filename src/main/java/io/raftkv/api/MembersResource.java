@@ -48,6 +48,9 @@ public class MembersResource {
     @Inject
     RaftkvServer server;
 
+    @Inject
+    io.raftkv.auth.ClientTls tls;
+
     /** The body of POST /v1/members. */
     public record AddMember(String id, String url, Boolean learner, String peerUrl) {
     }
@@ -266,7 +269,7 @@ public class MembersResource {
                     Map.of("reason", refused.reason().name())).header("Retry-After", "1").build();
         }
         if (e instanceof NotLeaderException nl) {
-            return KvResource.toLeader(server, nl.leaderId(), uri, "only the leader changes membership");
+            return KvResource.toLeader(server, tls, nl.leaderId(), uri, "only the leader changes membership");
         }
         if (e instanceof ProposalLostException) {
             return Problem.unavailable(e.getMessage() + "; not applied, safe to retry");
@@ -279,7 +282,7 @@ public class MembersResource {
     }
 
     private CompletionStage<Response> redirect(RaftNode node, UriInfo uri) {
-        return CompletableFuture.completedFuture(KvResource.toLeader(server, node.leaderId(), uri,
+        return CompletableFuture.completedFuture(KvResource.toLeader(server, tls, node.leaderId(), uri,
                 "only the leader changes membership; the leader is " + node.leaderId()));
     }
 }

@@ -95,7 +95,8 @@ public final class CtlClient {
         return endpoints;
     }
 
-    static SSLContext trusting(Path pem) {
+    /** An SSLContext that trusts the PEM certificate(s) in {@code pem} (and nothing else). */
+    public static SSLContext trusting(Path pem) {
         try (InputStream in = Files.newInputStream(pem)) {
             KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
             ks.load(null, null);

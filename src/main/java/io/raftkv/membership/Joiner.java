@@ -50,13 +50,23 @@ public final class Joiner {
      */
     public Joiner(String selfId, Supplier<URI> selfUrl, Supplier<URI> selfPeerUrl, Supplier<List<URI>> seeds,
                   Supplier<Map<String, String>> headers, Duration timeout) {
+        this(selfId, selfUrl, selfPeerUrl, seeds, headers, timeout, null);
+    }
+
+    /** @param ssl for https seeds (the CA that signed the members' client certificates), or null for the JDK's */
+    public Joiner(String selfId, Supplier<URI> selfUrl, Supplier<URI> selfPeerUrl, Supplier<List<URI>> seeds,
+                  Supplier<Map<String, String>> headers, Duration timeout, javax.net.ssl.SSLContext ssl) {
         this.selfId = selfId;
         this.selfUrl = selfUrl;
         this.selfPeerUrl = selfPeerUrl;
         this.seeds = seeds;
         this.headers = headers;
         this.timeout = timeout;
-        this.http = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NEVER).build();
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NEVER);
+        if (ssl != null) {
+            b.sslContext(ssl);
+        }
+        this.http = b.build();
     }
 
     /** Asks each seed in turn until one answers for the cluster. */

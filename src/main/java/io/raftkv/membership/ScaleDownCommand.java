@@ -34,10 +34,17 @@ public final class ScaleDownCommand {
     private final int keep;
     private final Duration timeout;
     private final PrintStream out;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2))
-            .followRedirects(HttpClient.Redirect.NEVER).build();
+    private final HttpClient http;
+    private final String token;
 
-    ScaleDownCommand(List<URI> endpoints, String prefix, int keep, Duration timeout, PrintStream out) {
+    ScaleDownCommand(List<URI> endpoints, String prefix, int keep, Duration timeout, PrintStream out, String token,
+                     javax.net.ssl.SSLContext ssl) {
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).followRedirects(HttpClient.Redirect.NEVER);
+        if (ssl != null) {
+            b.sslContext(ssl);
+        }
+        this.http = b.build();
+        this.token = token;
         this.endpoints = endpoints;
         this.member = Pattern.compile(Pattern.quote(prefix) + "(\\d+)");
         this.keep = keep;
@@ -50,6 +57,8 @@ public final class ScaleDownCommand {
         String prefix = null;
         Integer keep = null;
         Duration timeout = Duration.ofSeconds(120);
+        String token = null;
+        javax.net.ssl.SSLContext ssl = null;
         try {
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
@@ -73,6 +82,14 @@ public final class ScaleDownCommand {
                         timeout = Duration.parse("PT" + require(v, a).toUpperCase(java.util.Locale.ROOT));
                         i++;
                     }
+                    case "--token-file" -> {
+                        token = java.nio.file.Files.readString(java.nio.file.Path.of(require(v, a))).trim();
+                        i++;
+                    }
+                    case "--cacert" -> {
+                        ssl = io.raftkv.cli.CtlClient.trusting(java.nio.file.Path.of(require(v, a)));
+                        i++;
+                    }
                     case "-h", "--help" -> {
                         out.println(usage());
                         return 0;
@@ -83,12 +100,12 @@ public final class ScaleDownCommand {
             if (endpoints.isEmpty() || prefix == null || keep == null || keep < 1) {
                 throw new IllegalArgumentException("--endpoints, --prefix and --keep (at least 1) are required");
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | java.io.IOException e) {
             err.println("raftkv scale-down: " + e.getMessage());
             err.println(usage());
             return 2;
         }
-        return new ScaleDownCommand(endpoints, prefix, keep, timeout, out).run(err);
+        return new ScaleDownCommand(endpoints, prefix, keep, timeout, out, token, ssl).run(err);
     }
 
     private static String require(String v, String option) {
@@ -99,7 +116,8 @@ public final class ScaleDownCommand {
     }
 
     static String usage() {
-        return "usage: raftkv scale-down --endpoints URL[,URL...] --prefix NAME- --keep N [--timeout 120s]\n"
+        return "usage: raftkv scale-down --endpoints URL[,URL...] --prefix NAME- --keep N [--timeout 120s]"
+                + " [--token-file FILE] [--cacert FILE]\n"
                 + "  removes members NAME-<i> with i >= N, highest first, each removal committed before the next";
     }
 
@@ -119,10 +137,14 @@ public final class ScaleDownCommand {
                         return 0;
                     }
                     String id = extra.get(0);
-                    HttpResponse<String> r = send(m.get().leaderUrl.resolve("/v1/members/" + id), "DELETE");
+                    HttpResponse<String> r = send(m.get().at().resolve("/v1/members/" + id), "DELETE");
                     if (r.statusCode() / 100 == 2) {
                         out.println("scale-down: removed " + id + ": " + r.body());
                         continue; // the next one, once the list says so
+                    }
+                    if (r.statusCode() == 400 && r.body().contains("not a member")) {
+                        Thread.sleep(200); // removed already; the endpoint asked lags the leader a little
+                        continue;
                     }
                     lastProblem = "DELETE /v1/members/" + id + " answered " + r.statusCode() + ": " + r.body();
                 }
@@ -152,44 +174,45 @@ public final class ScaleDownCommand {
         return mm.matches() ? Integer.parseInt(mm.group(1)) : -1;
     }
 
-    private record Members(List<String> ids, URI leaderUrl) {
+    private record Members(List<String> ids, URI at) {
     }
 
-    /** The member list as a leader sees it (asked of each endpoint, then of the leader it names). */
-    private Optional<Members> members() throws IOException, InterruptedException {
+    /** The member list as an endpoint that knows a leader sees it. */
+    private Optional<Members> members() {
         for (URI e : endpoints) {
             try {
                 JsonNode body = JSON.readTree(send(e.resolve("/v1/members"), "GET").body());
-                String leader = body.path("leader").asText(null);
-                if (leader == null) {
+                if (body.path("leader").asText(null) == null) {
                     continue;
                 }
-                URI leaderUrl = null;
                 List<String> ids = new ArrayList<>();
-                for (JsonNode m : body.path("members")) {
-                    ids.add(m.path("id").asText());
-                    if (leader.equals(m.path("id").asText()) && m.hasNonNull("url")) {
-                        leaderUrl = URI.create(m.path("url").asText());
-                    }
-                }
-                if (leaderUrl != null) {
-                    JsonNode again = JSON.readTree(send(leaderUrl.resolve("/v1/members"), "GET").body());
-                    if (leader.equals(again.path("leader").asText(null))) {
-                        List<String> fresh = new ArrayList<>();
-                        again.path("members").forEach(m -> fresh.add(m.path("id").asText()));
-                        return Optional.of(new Members(fresh, leaderUrl));
-                    }
-                }
+                body.path("members").forEach(m -> ids.add(m.path("id").asText()));
+                return Optional.of(new Members(ids, e));
             } catch (IOException | RuntimeException ex) {
                 // next endpoint
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                return Optional.empty();
             }
         }
         return Optional.empty();
     }
 
+    /** One request, following redirects to the leader (which keep the method and the token). */
     private HttpResponse<String> send(URI uri, String method) throws IOException, InterruptedException {
-        HttpRequest r = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10))
-                .method(method, HttpRequest.BodyPublishers.noBody()).build();
-        return http.send(r, HttpResponse.BodyHandlers.ofString());
+        URI target = uri;
+        for (int hop = 0; ; hop++) {
+            HttpRequest.Builder r = HttpRequest.newBuilder(target).timeout(Duration.ofSeconds(10))
+                    .method(method, HttpRequest.BodyPublishers.noBody());
+            if (token != null && !token.isEmpty()) {
+                r.header("Authorization", "Bearer " + token);
+            }
+            HttpResponse<String> answer = http.send(r.build(), HttpResponse.BodyHandlers.ofString());
+            Optional<String> location = answer.headers().firstValue("Location");
+            if ((answer.statusCode() != 307 && answer.statusCode() != 308) || location.isEmpty() || hop >= 3) {
+                return answer;
+            }
+            target = target.resolve(location.get());
+        }
     }
 }

@@ -30,6 +30,9 @@ public class JoinTask {
     @Inject
     RaftkvConfig config;
 
+    @Inject
+    io.raftkv.auth.ClientTls clientTls;
+
     private Joiner joiner;
     private Joiner.Attempt last;
     private long lastAttemptNanos;
@@ -52,8 +55,10 @@ public class JoinTask {
             return;
         }
         if (joiner == null) {
+            javax.net.ssl.SSLContext ssl = config.joinCacert().map(f -> io.raftkv.cli.CtlClient.trusting(java.nio.file.Path.of(f)))
+                    .orElse(null);
             joiner = new Joiner(config.nodeId(), () -> server.members().get(config.nodeId()),
-                    () -> server.directory().peerUrl(config.nodeId()), this::seeds, Map::of, config.requestTimeout());
+                    () -> server.directory().peerUrl(config.nodeId()), this::seeds, this::credentials, config.requestTimeout(), ssl);
         }
         lastAttemptNanos = System.nanoTime();
         Joiner.Attempt a = joiner.tryOnce();
@@ -68,10 +73,24 @@ public class JoinTask {
         last = a;
     }
 
+    /** The other members' client URLs (their HTTPS ones while client TLS is on). */
     private List<URI> seeds() {
         return server.members().entrySet().stream()
                 .filter(e -> !Objects.equals(e.getKey(), config.nodeId()))
-                .map(Map.Entry::getValue).toList();
+                .map(e -> clientTls.enabled() ? clientTls.clientUrl(e.getValue()) : e.getValue()).toList();
+    }
+
+    /** An admin token from raftkv.join-token-file (read at every attempt: a Secret may change), when authentication is on. */
+    private Map<String, String> credentials() {
+        return config.joinTokenFile().map(f -> {
+            try {
+                String token = java.nio.file.Files.readString(java.nio.file.Path.of(f)).trim();
+                return token.isEmpty() ? Map.<String, String>of() : Map.of("Authorization", "Bearer " + token);
+            } catch (java.io.IOException e) {
+                LOG.warnf("join: cannot read raftkv.join-token-file %s: %s", f, e.getMessage());
+                return Map.<String, String>of();
+            }
+        }).orElse(Map.of());
     }
 
     private void note(String line) {

@@ -136,6 +136,12 @@ public interface RaftkvConfig {
     @WithDefault("false")
     boolean join();
 
+    /** A file holding an admin token, sent by a joining node when the API requires authentication. */
+    java.util.Optional<String> joinTokenFile();
+
+    /** A PEM file of the CA to trust for the other members' HTTPS, when client TLS is on (else the JDK's CAs). */
+    java.util.Optional<String> joinCacert();
+
     /** How often a joining node asks to be added (read by the scheduler; declared so that it validates). */
     @WithDefault("2s")
     Duration joinInterval();

@@ -50,7 +50,7 @@ class HelmChartTest {
         Set<String> kinds = new TreeSet<>();
         chart.manifests().forEach(m -> kinds.add(m.path("kind").asText() + "/" + m.path("metadata").path("name").asText()));
         assertEquals(new TreeSet<>(List.of("StatefulSet/rk-raftkv", "Service/rk-raftkv", "Service/rk-raftkv-headless",
-                "PodDisruptionBudget/rk-raftkv")), kinds);
+                "PodDisruptionBudget/rk-raftkv", "Secret/rk-raftkv-auth", "Secret/rk-raftkv-tls")), kinds);
         chart.manifests().forEach(m -> assertEquals(NS, m.path("metadata").path("namespace").asText(), m.toString()));
 
         JsonNode sts = chart.one("StatefulSet");
@@ -72,8 +72,9 @@ class HelmChartTest {
         assertSelects(client, podLabels);
         assertEquals("http", client.path("spec").path("ports").get(0).path("targetPort").asText());
         // The peer port is on the headless Service only.
-        assertEquals(1, client.path("spec").path("ports").size(), "the client Service has no peer port");
-        assertEquals(List.of("http", "peer"), headless.path("spec").path("ports").findValues("targetPort").stream()
+        assertFalse(client.path("spec").path("ports").findValues("targetPort").stream().anyMatch(p -> p.asText().equals("peer")),
+                "the client Service has no peer port");
+        assertEquals(List.of("http", "peer", "https"), headless.path("spec").path("ports").findValues("targetPort").stream()
                 .map(JsonNode::asText).toList());
 
         JsonNode c = chart.container();
@@ -175,8 +176,18 @@ class HelmChartTest {
         assertEquals("pre-upgrade,pre-rollback", job.path("metadata").path("annotations").path("raftkv.io/was-helm-hook").asText());
         JsonNode jc = job.path("spec").path("template").path("spec").path("containers").get(0);
         assertEquals("raftkv:native", jc.path("image").asText());
+        // With the defaults (client TLS and authentication on): HTTPS, the admin token and the CA of the chart's Secrets.
+        assertEquals(List.of("scale-down", "--endpoints", "https://rk-raftkv." + NS + ".svc.cluster.local:8443", "--prefix",
+                "rk-raftkv-", "--keep", "3", "--timeout", "120s", "--token-file", "/etc/raftkv/membership/admin-token",
+                "--cacert", "/etc/raftkv/membership/ca.crt"), texts(jc.path("args")));
+        assertTrue(job.path("spec").path("template").path("spec").path("volumes").toString().contains("rk-raftkv-auth"));
+        assertEquals("/etc/raftkv/membership/admin-token", env.get("RAFTKV_JOIN_TOKEN_FILE").path("value").asText());
+        assertEquals("/etc/raftkv/membership/ca.crt", env.get("RAFTKV_JOIN_CACERT").path("value").asText());
+        JsonNode plain = RenderedChart.render(RELEASE, NS).set("replicaCount", 3).set("clientTls.enabled", false)
+                .set("auth.enabled", false).templateWithHooks().one("Job").path("spec").path("template").path("spec")
+                .path("containers").get(0);
         assertEquals(List.of("scale-down", "--endpoints", "http://rk-raftkv." + NS + ".svc.cluster.local:8080", "--prefix",
-                "rk-raftkv-", "--keep", "3", "--timeout", "120s"), texts(jc.path("args")));
+                "rk-raftkv-", "--keep", "3", "--timeout", "120s"), texts(plain.path("args")));
         assertEquals("Never", job.path("spec").path("template").path("spec").path("restartPolicy").asText());
         assertTrue(jc.path("securityContext").path("readOnlyRootFilesystem").asBoolean(), "the pods' security context");
         assertTrue(RenderedChart.render(RELEASE, NS).set("membership.scaleDownHook.enabled", false).templateWithHooks()
@@ -290,7 +301,7 @@ class HelmChartTest {
         assertEquals(7000, namedPort(c, "peer"));
         assertTrue(env.get("RAFTKV_PEER_URLS").path("value").asText().endsWith(".svc.cluster.local:7000"));
         assertTrue(chart.ofKind("Certificate").isEmpty());
-        assertFalse(c.path("volumeMounts").toString().contains("/tls"));
+        assertFalse(c.path("volumeMounts").findValues("mountPath").stream().anyMatch(m -> m.asText().equals("/tls")));
     }
 
     @ParameterizedTest(name = "replicaCount={0}")
@@ -360,7 +371,7 @@ class HelmChartTest {
     void notesWarnWhenPersistenceIsOff() {
         String withPersistence = RenderedChart.render(RELEASE, NS).notes();
         assertFalse(withPersistence.contains("WARNING: persistence is disabled"), withPersistence);
-        assertTrue(withPersistence.contains("http://rk-raftkv." + NS + ".svc.cluster.local:8080/v1/kv/<key>"), withPersistence);
+        assertTrue(withPersistence.contains("https://rk-raftkv." + NS + ".svc.cluster.local:8443/v1/kv/<key>"), withPersistence);
         assertTrue(withPersistence.contains("/v1/status"), withPersistence);
         assertTrue(withPersistence.contains("helm test rk"), withPersistence);
 
@@ -374,20 +385,120 @@ class HelmChartTest {
     }
 
     @Test
+    void clientTlsAndAuthAreOnByDefaultWithGeneratedSecrets() throws Exception {
+        RenderedChart chart = RenderedChart.render(RELEASE, NS).template();
+        JsonNode c = chart.container();
+        Map<String, JsonNode> env = env(c);
+        assertEquals(8443, namedPort(c, "https"));
+        assertEquals("8443", env.get("QUARKUS_HTTP_SSL_PORT").path("value").asText());
+        assertEquals("/etc/raftkv/tls/tls.crt", env.get("QUARKUS_HTTP_SSL_CERTIFICATE_FILES").path("value").asText());
+        assertEquals("/etc/raftkv/tls/tls.key", env.get("QUARKUS_HTTP_SSL_CERTIFICATE_KEY_FILES").path("value").asText());
+        assertEquals("/etc/raftkv/auth/tokens", env.get("RAFTKV_AUTH_TOKENS_FILE").path("value").asText());
+        assertEquals("true", env.get("RAFTKV_AUTH_METRICS_OPEN").path("value").asText());
+        assertFalse(env.containsKey("QUARKUS_HTTP_SSL_CERTIFICATE_TRUST_STORE_FILE"), "no client CA unless one is given");
+        JsonNode podSpec = chart.one("StatefulSet").path("spec").path("template").path("spec");
+        Map<String, String> volumes = new java.util.HashMap<>();
+        podSpec.path("volumes").forEach(v -> volumes.put(v.path("name").asText(), v.path("secret").path("secretName").asText()));
+        assertEquals("rk-raftkv-tls", volumes.get("client-tls"));
+        assertEquals("rk-raftkv-auth", volumes.get("auth"));
+        c.path("volumeMounts").forEach(m -> assertFalse(m.has("subPath"), "a subPath mount never sees Secret updates: " + m));
+        // The probes stay on the plain port (no credentials, no TLS).
+        assertEquals("http", c.path("readinessProbe").path("httpGet").path("port").asText());
+
+        JsonNode tokens = chart.named("Secret", "rk-raftkv-auth");
+        String admin = decode(tokens.path("data").path("admin-token").asText());
+        assertEquals(40, admin.length());
+        String file = decode(tokens.path("data").path("tokens").asText());
+        assertTrue(file.contains(admin + " admin admin read:* write:*"), "the file holds the admin token");
+        io.raftkv.auth.Credentials parsed = io.raftkv.auth.Credentials.parse(file); // the server would take it
+        assertEquals("admin", parsed.byToken(admin).name());
+        assertTrue(RenderedChart.render(RELEASE, NS).template().named("Secret", "rk-raftkv-auth").path("data")
+                .path("admin-token").asText().length() > 0);
+
+        JsonNode tls = chart.named("Secret", "rk-raftkv-tls");
+        assertEquals("kubernetes.io/tls", tls.path("type").asText());
+        java.security.cert.CertificateFactory cf = java.security.cert.CertificateFactory.getInstance("X.509");
+        java.security.cert.X509Certificate cert = (java.security.cert.X509Certificate) cf.generateCertificate(
+                new java.io.ByteArrayInputStream(decode(tls.path("data").path("tls.crt").asText()).getBytes()));
+        java.security.cert.X509Certificate ca = (java.security.cert.X509Certificate) cf.generateCertificate(
+                new java.io.ByteArrayInputStream(decode(tls.path("data").path("ca.crt").asText()).getBytes()));
+        cert.verify(ca.getPublicKey()); // signed by the CA clients are told to trust
+        List<String> sans = new ArrayList<>();
+        cert.getSubjectAlternativeNames().forEach(san -> sans.add(String.valueOf(san.get(1))));
+        assertTrue(sans.contains("rk-raftkv.kv-ns.svc.cluster.local"), sans.toString());
+        assertTrue(sans.contains("*.rk-raftkv-headless.kv-ns.svc.cluster.local"), "the pods, for the redirects: " + sans);
+
+        JsonNode client = chart.named("Service", FULLNAME);
+        assertEquals("https", client.path("spec").path("ports").get(1).path("targetPort").asText());
+        assertEquals(8443, client.path("spec").path("ports").get(1).path("port").asInt());
+        assertTrue(chart.named("Service", "rk-raftkv-headless").path("spec").path("ports").findValues("port").stream()
+                .anyMatch(p -> p.asInt() == 8443), "the pods' https port, for the redirects");
+
+        String notes = RenderedChart.render(RELEASE, NS).notes();
+        assertTrue(notes.contains("get secret rk-raftkv-auth -o jsonpath='{.data.admin-token}'"), notes);
+        assertTrue(notes.contains("--cacert raftkv-ca.crt"), notes);
+    }
+
+    @Test
+    void givenSecretsAndSwitchesOff() {
+        RenderedChart given = RenderedChart.render(RELEASE, NS).set("auth.existingSecret", "my-tokens")
+                .set("auth.secretKey", "file").set("clientTls.existingSecret", "my-cert")
+                .set("clientTls.clientCaSecret", "my-ca").set("auth.metricsOpen", false).template();
+        assertTrue(given.ofKind("Secret").isEmpty(), "no Secret is made when both are given");
+        Map<String, JsonNode> env = env(given.container());
+        assertEquals("/etc/raftkv/client-ca/ca.crt", env.get("QUARKUS_HTTP_SSL_CERTIFICATE_TRUST_STORE_FILE").path("value").asText());
+        assertEquals("PEM", env.get("QUARKUS_HTTP_SSL_CERTIFICATE_TRUST_STORE_FILE_TYPE").path("value").asText());
+        assertEquals("false", env.get("RAFTKV_AUTH_METRICS_OPEN").path("value").asText());
+        JsonNode volumes = given.one("StatefulSet").path("spec").path("template").path("spec").path("volumes");
+        Map<String, JsonNode> byName = new java.util.HashMap<>();
+        volumes.forEach(v -> byName.put(v.path("name").asText(), v.path("secret")));
+        assertEquals("my-tokens", byName.get("auth").path("secretName").asText());
+        assertEquals("file", byName.get("auth").path("items").get(0).path("key").asText());
+        assertEquals("my-cert", byName.get("client-tls").path("secretName").asText());
+        assertEquals("my-ca", byName.get("client-ca").path("secretName").asText());
+
+        RenderedChart off = RenderedChart.render(RELEASE, NS).set("auth.enabled", false).set("clientTls.enabled", false).template();
+        assertTrue(off.ofKind("Secret").isEmpty());
+        Map<String, JsonNode> offEnv = env(off.container());
+        assertFalse(offEnv.containsKey("RAFTKV_AUTH_TOKENS_FILE") || offEnv.containsKey("QUARKUS_HTTP_SSL_PORT"), offEnv.toString());
+        assertEquals(1, off.named("Service", FULLNAME).path("spec").path("ports").size());
+        String notes = RenderedChart.render(RELEASE, NS).set("auth.enabled", false).set("clientTls.enabled", false).notes();
+        assertTrue(notes.contains("WARNING: auth.enabled=false") && notes.contains("http://rk-raftkv." + NS), notes);
+        JsonNode pod = RenderedChart.render(RELEASE, NS).set("auth.enabled", false).set("clientTls.enabled", false)
+                .templateWithTestHooks().one("Pod");
+        assertEquals("http://rk-raftkv." + NS + ".svc.cluster.local:8080",
+                env(pod.path("spec").path("containers").get(0)).get("RAFTKV_URL").path("value").asText());
+
+        String extra = decode(RenderedChart.render(RELEASE, NS)
+                .values("auth:\n  extraTokenLines:\n    - \"sha256:" + "ab".repeat(32) + " app read:app/\"\n")
+                .template().named("Secret", "rk-raftkv-auth").path("data").path("tokens").asText());
+        assertTrue(extra.endsWith("sha256:" + "ab".repeat(32) + " app read:app/\n"), extra);
+    }
+
+    private static String decode(String base64) {
+        return new String(java.util.Base64.getDecoder().decode(base64), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    @Test
     void helmTestHookWritesThroughTheClientServiceAndReadsBack() throws Exception {
         String source = Files.readString(RenderedChart.CHART.resolve("templates/tests/test-put-get.yaml"));
         assertTrue(source.contains("helm.sh/hook: test"), "the pod is a `helm test` hook");
         assertTrue(RenderedChart.render(RELEASE, NS).template().ofKind("Pod").isEmpty(), "hooks are not release manifests");
 
-        RenderedChart chart = RenderedChart.render(RELEASE, NS).set("service.port", 9000).templateWithTestHooks();
+        RenderedChart chart = RenderedChart.render(RELEASE, NS).set("service.httpsPort", 9000).templateWithTestHooks();
         JsonNode pod = chart.one("Pod");
         assertEquals("Never", pod.path("spec").path("restartPolicy").asText());
         JsonNode c = pod.path("spec").path("containers").get(0);
         assertEquals("curlimages/curl:8.11.1", c.path("image").asText());
-        assertEquals("http://rk-raftkv." + NS + ".svc.cluster.local:9000", env(c).get("RAFTKV_URL").path("value").asText());
+        assertEquals("https://rk-raftkv." + NS + ".svc.cluster.local:9000", env(c).get("RAFTKV_URL").path("value").asText());
         String script = c.path("args").get(0).asText();
-        assertTrue(script.contains("curl -fsS -L") && script.contains("-X PUT") && script.contains("--data-binary"), script);
+        // --location-trusted: curl -L would not send the token on to the leader's (other) host name
+        assertTrue(script.contains("curl -fsS --location-trusted") && script.contains("-X PUT")
+                && script.contains("--data-binary"), script);
         assertTrue(script.contains("[ \"$got\" != \"$value\" ]"), "compares what it read with what it wrote");
+        assertTrue(script.contains("--cacert /etc/raftkv/tls/ca.crt") && script.contains("Authorization: Bearer"), script);
+        assertEquals("admin-token", env(c).get("RAFTKV_TOKEN").path("valueFrom").path("secretKeyRef").path("key").asText());
+        assertEquals("ca.crt", pod.path("spec").path("volumes").get(0).path("secret").path("items").get(0).path("key").asText());
         // Kubernetes expands $(VAR) and $$ in command and args: the script must not depend on either.
         assertFalse(script.contains("$(") || script.contains("$$"), script);
         assertTrue(c.path("securityContext").path("readOnlyRootFilesystem").asBoolean(), "read-only root");

@@ -109,7 +109,10 @@ class HelmScaleIT {
         int colon = image.lastIndexOf(':');
         return RenderedChart.render(RELEASE, NAMESPACE).set("replicaCount", replicas)
                 .set("image.repository", image.substring(0, colon)).set("image.tag", image.substring(colon + 1))
-                .set("image.pullPolicy", "Never");
+                .set("image.pullPolicy", "Never")
+                // As HelmChartWiringIT: the emulated pods get no client TLS or token Secrets (HelmChartTest renders
+                // the hook's and the joiners' HTTPS and token wiring).
+                .set("clientTls.enabled", false).set("auth.enabled", false);
     }
 
     private GenericContainer<?> pod(JsonNode sts, int ordinal, Network network, String serviceName) {

@@ -34,6 +34,8 @@ final class ProcessCluster implements AutoCloseable {
     private final Map<String, Process> processes = new LinkedHashMap<>();
     private final Map<String, Map<String, String>> nodeEnv = new LinkedHashMap<>();
     private final String peers;
+    /** Extra environment for a node's process (id, environment), e.g. TLS and authentication settings. */
+    private java.util.function.BiConsumer<String, Map<String, String>> envHook = (id, e) -> { };
 
     ProcessCluster(Path root, int size) throws IOException {
         this.root = root;
@@ -109,6 +111,16 @@ final class ProcessCluster implements AutoCloseable {
         }
     }
 
+    /** Adds to every node's environment from now on. */
+    ProcessCluster env(java.util.function.BiConsumer<String, Map<String, String>> extra) {
+        this.envHook = extra;
+        return this;
+    }
+
+    int port(String id) {
+        return ports.get(id);
+    }
+
     List<String> ids() {
         return new ArrayList<>(ports.keySet());
     }
@@ -145,6 +157,7 @@ final class ProcessCluster implements AutoCloseable {
         pb.environment().putAll(env);
         pb.environment().put("RAFTKV_DATA_DIR", dataDir(id).toString());
         pb.environment().putAll(nodeEnv.getOrDefault(id, Map.of()));
+        envHook.accept(id, pb.environment());
         pb.redirectErrorStream(true);
         pb.redirectOutput(ProcessBuilder.Redirect.appendTo(root.resolve(id + ".log").toFile()));
         processes.put(id, pb.start());
