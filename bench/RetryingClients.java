@@ -17,7 +17,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * other and retrying every write until it is acknowledged, whatever the cluster does (a redirect is followed, no
  * answer / 5xx / 429 is retried at the next endpoint). Against raftkv each client has a session
  * (Raftkv-Client-Id, Raftkv-Request-Seq), so a retry is never applied twice; etcd has no such thing. At the end every
- * acknowledged key is read back and its version checked: a version above 1 means the write was applied twice.
+ * acknowledged key is read back and its version checked: a write applied twice shows as a version other than the one
+ * its acknowledgement named (raftkv: the index of the key's last write) or above 1 (etcd: the number of writes).
  * <p>
  * Prints one line: {@code RESULT requests=... ok=... writes=... acked=... duplicates=... maxgap_ms=... lost=...}.
  * <pre>
@@ -61,7 +62,7 @@ public class RetryingClients {
             long version = readVersion(etcd, endpoints, e.getKey());
             if (version < 0) {
                 lost++;
-            } else if (version > 1) {
+            } else if (!Long.toString(version).equals(e.getValue())) {
                 duplicates++;
             }
         }
@@ -83,7 +84,7 @@ public class RetryingClients {
                     int sc = r.statusCode();
                     if (sc == 200 || sc == 201) {
                         ok.incrementAndGet();
-                        acked.put(key, "");
+                        acked.put(key, etcd ? "1" : jsonField(r.body(), "version"));
                         long now = System.nanoTime();
                         synchronized (RetryingClients.class) {
                             maxGap = Math.max(maxGap, now - lastSuccess);
@@ -147,6 +148,20 @@ public class RetryingClients {
             sleep(100);
         }
         return -1;
+    }
+
+    /** A number field of a small JSON answer ({@code "name":123}), or "" when absent. */
+    static String jsonField(String json, String name) {
+        int at = json.indexOf("\"" + name + "\":");
+        if (at < 0) {
+            return "";
+        }
+        int from = at + name.length() + 3;
+        int to = from;
+        while (to < json.length() && Character.isDigit(json.charAt(to))) {
+            to++;
+        }
+        return json.substring(from, to);
     }
 
     static String b64(String s) {

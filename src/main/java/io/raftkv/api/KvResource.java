@@ -68,6 +68,13 @@ public class KvResource {
     @Inject
     org.eclipse.microprofile.context.ManagedExecutor executor;
 
+    @Inject
+    WriteForwarder forwarder;
+
+    /** What a follower needs to forward a write as it came (raftkv.forward-writes). */
+    private record Forward(String method, jakarta.ws.rs.core.HttpHeaders headers, byte[] body) {
+    }
+
     @PUT
     @Path("{key: .+}")
     @Consumes(MediaType.WILDCARD)
@@ -76,7 +83,7 @@ public class KvResource {
                                          @QueryParam("ifValue") String ifValue,
                                          @HeaderParam(CLIENT_ID_HEADER) String clientId,
                                          @HeaderParam(REQUEST_SEQ_HEADER) String requestSeq, byte[] body,
-                                         @Context UriInfo uri) {
+                                         @Context UriInfo uri, @Context jakarta.ws.rs.core.HttpHeaders headers) {
         validateKey(key);
         byte[] value = body == null ? new byte[0] : body;
         if (value.length > config.maxValueBytes()) {
@@ -85,7 +92,7 @@ public class KvResource {
         }
         KvCommand command = session(KvCommand.put(key, value, condition(ifVersion, ifValue)), clientId, requestSeq);
         return write(command, uri, r -> answer(r, () -> Response.ok(body("key", key, "version", r.version(),
-                "index", r.originalIndex(), "term", r.originalTerm()))));
+                "index", r.originalIndex(), "term", r.originalTerm()))), false, new Forward("PUT", headers, value));
     }
 
     @DELETE
@@ -94,11 +101,12 @@ public class KvResource {
     public CompletionStage<Response> delete(@PathParam("key") String key, @QueryParam("ifVersion") String ifVersion,
                                             @QueryParam("ifValue") String ifValue,
                                             @HeaderParam(CLIENT_ID_HEADER) String clientId,
-                                            @HeaderParam(REQUEST_SEQ_HEADER) String requestSeq, @Context UriInfo uri) {
+                                            @HeaderParam(REQUEST_SEQ_HEADER) String requestSeq, @Context UriInfo uri,
+                                            @Context jakarta.ws.rs.core.HttpHeaders headers) {
         validateKey(key);
         KvCommand command = session(KvCommand.delete(key, condition(ifVersion, ifValue)), clientId, requestSeq);
         return write(command, uri, r -> answer(r, () -> Response.ok(body("key", key, "deleted", r.deleted(),
-                "index", r.originalIndex(), "term", r.originalTerm()))));
+                "index", r.originalIndex(), "term", r.originalTerm()))), false, new Forward("DELETE", headers, null));
     }
 
     /**
@@ -179,7 +187,7 @@ public class KvResource {
     // ---------------------------------------------------------------------------------------------------------------
 
     private CompletionStage<Response> write(KvCommand command, UriInfo uri, Function<ApplyResult, Response> onApplied) {
-        return write(command, uri, onApplied, false);
+        return write(command, uri, onApplied, false, null);
     }
 
     /**
@@ -191,14 +199,20 @@ public class KvResource {
     }
 
     private CompletionStage<Response> write(KvCommand command, UriInfo uri, Function<ApplyResult, Response> onApplied,
-                                            boolean waited) {
+                                            boolean waited, Forward forward) {
         RaftNode node = RunningNode.of(server);
         if (node.role() != Role.LEADER) {
             if (node.leaderId() == null && !waited) {
-                // An election is under way: wait for its outcome, then serve or redirect.
-                return node.awaitLeader(electionWait()).thenComposeAsync(l -> write(command, uri, onApplied, true), executor);
+                // An election is under way: wait for its outcome, then serve, forward or redirect.
+                return node.awaitLeader(electionWait()).thenComposeAsync(l -> write(command, uri, onApplied, true, forward), executor);
             }
-            return CompletableFuture.completedFuture(notLeader(node.leaderId(), uri));
+            String leaderId = node.leaderId();
+            URI memberUrl = leaderId == null ? null : server.members().get(leaderId);
+            if (forward != null && forwarder.enabled() && memberUrl != null && !leaderId.equals(server.nodeId())
+                    && !WriteForwarder.forwarded(forward.headers())) {
+                return forwarder.forward(forward.method(), tls.clientUrl(memberUrl), leaderId, uri, forward.headers(), forward.body());
+            }
+            return CompletableFuture.completedFuture(notLeader(leaderId, uri));
         }
         byte[] encoded = command.encode();
         String full = server.checkDiskSpace(encoded.length);

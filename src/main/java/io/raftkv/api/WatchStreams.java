@@ -48,6 +48,7 @@ public class WatchStreams {
         t.setDaemon(true);
         return t;
     });
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(WatchStreams.class);
     private final Set<Pump> pumps = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean ticking = new AtomicBoolean();
 
@@ -122,6 +123,9 @@ public class WatchStreams {
                 boolean last = out.getName() != null && out.getName().equals("cut-off");
                 lastSendNanos = System.nanoTime();
                 sink.send(out).whenComplete((v, err) -> {
+                    if (err != null) {
+                        LOG.debugf("watch stream on %s closed: sending failed: %s", w.prefix(), err);
+                    }
                     if (err != null || last) {
                         finish();
                     } else {

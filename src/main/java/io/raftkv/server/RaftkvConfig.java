@@ -136,6 +136,14 @@ public interface RaftkvConfig {
     @WithDefault("false")
     boolean join();
 
+    /**
+     * A follower passes client writes on to the leader and answers with the leader's answer, instead of a 307 redirect
+     * (for clients that cannot follow redirects). Off by default: a redirect costs the client one round trip, a
+     * forwarded write costs this node a connection and the wait.
+     */
+    @WithDefault("false")
+    boolean forwardWrites();
+
     /** A file holding an admin token, sent by a joining node when the API requires authentication. */
     java.util.Optional<String> joinTokenFile();
 

@@ -20,7 +20,6 @@ import java.util.function.Predicate;
 /** A test's SSE connection: its events are read on a thread of their own into a queue the test polls with deadlines. */
 final class SseTestClient implements AutoCloseable {
 
-    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     static final SseReader.Event END = new SseReader.Event("<end of stream>", null, "");
 
     final HttpResponse<InputStream> response;
@@ -44,7 +43,9 @@ final class SseTestClient implements AutoCloseable {
     static SseTestClient open(String url, Map<String, String> headers, boolean read) throws IOException, InterruptedException {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).header("Accept", "text/event-stream");
         headers.forEach(b::header);
-        HttpResponse<InputStream> r = HTTP.send(b.GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+        // A client of its own: a stream never rides on a pooled connection that the server may be closing.
+        HttpClient own = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        HttpResponse<InputStream> r = own.send(b.GET().build(), HttpResponse.BodyHandlers.ofInputStream());
         return new SseTestClient(r, read);
     }
 
@@ -76,6 +77,7 @@ final class SseTestClient implements AutoCloseable {
     /** The next {@code n} events that match, skipping others (progress events), each within {@code timeout}. */
     List<SseReader.Event> take(int n, Predicate<SseReader.Event> which, Duration timeout) throws InterruptedException {
         List<SseReader.Event> out = new ArrayList<>();
+        List<SseReader.Event> skipped = new ArrayList<>();
         long deadline = System.nanoTime() + timeout.toNanos();
         while (out.size() < n) {
             long left = deadline - System.nanoTime();
@@ -84,10 +86,13 @@ final class SseTestClient implements AutoCloseable {
                 throw new AssertionError("only " + out.size() + " of " + n + " events within " + timeout + ": " + out);
             }
             if (e == END && n > out.size()) {
-                throw new AssertionError("the stream ended after " + out + " (" + n + " events expected)");
+                throw new AssertionError("the stream ended after " + out + " (" + n + " events expected; other events: "
+                        + skipped + ")");
             }
             if (which.test(e)) {
                 out.add(e);
+            } else {
+                skipped.add(e);
             }
         }
         return out;
