@@ -44,10 +44,13 @@ class ClientTlsProcessIT {
             });
             cluster.startAll();
             List<String> ids = cluster.ids();
-            String leader = Waits.await("a leader over HTTPS", WAIT, 100, () -> ids.stream()
-                    .filter(id -> send(https, "GET", base(cluster, id) + "/v1/status", TOKEN)
-                            .map(r -> r.body().contains("\"role\":\"leader\"")).orElse(false))
-                    .findFirst());
+            // A leader every member names (just after start, leadership may still move: wait until it has settled).
+            String leader = Waits.await("a leader over HTTPS that every member follows", WAIT, 100, () -> {
+                Optional<String> l = ids.stream().filter(id -> send(https, "GET", base(cluster, id) + "/v1/status", TOKEN)
+                        .map(r -> r.body().contains("\"role\":\"leader\"")).orElse(false)).findFirst();
+                return l.filter(x -> ids.stream().allMatch(id -> send(https, "GET", base(cluster, id) + "/v1/status", TOKEN)
+                        .map(r -> r.body().contains("\"leader\":\"" + x + "\"")).orElse(false)));
+            });
             String follower = ids.stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
 
             HttpResponse<String> anonymous = send(https, "PUT", base(cluster, follower) + "/v1/kv/tls/x", null).orElseThrow();
