@@ -146,14 +146,14 @@ class WritesUnderLeaderKillsIT {
             // Final linearizable reads of every register join the history.
             for (String key : KEYS) {
                 long call = clock.incrementAndGet();
-                HttpResponse<String> r = send(cluster, leader, "GET", key, null);
+                HttpResponse<String> r = settledRead(cluster, key);
                 long ret = clock.incrementAndGet();
                 assertTrue(r.statusCode() == 200 || r.statusCode() == 404, r.statusCode() + " " + r.body());
                 history.add(Op.read(opIds.incrementAndGet(), key, r.statusCode() == 200 ? r.body() : null, call, ret));
             }
             // Every acknowledged write to a unique key is there, with its value.
             for (Map.Entry<String, String> e : acknowledgedUnique.entrySet()) {
-                HttpResponse<String> r = send(cluster, leader, "GET", e.getKey(), null);
+                HttpResponse<String> r = settledRead(cluster, e.getKey());
                 assertEquals(200, r.statusCode(), "acknowledged write of " + e.getKey() + " is missing");
                 assertEquals(e.getValue(), r.body(), e.getKey());
                 if (!java.util.Objects.equals(acknowledgedVersion.get(e.getKey()), r.headers().firstValue("X-Raftkv-Version").orElse(null))) {
@@ -273,6 +273,33 @@ class WritesUnderLeaderKillsIT {
 
     private void refreshLeader(ContainerCluster cluster) {
         cluster.leaderAmong(cluster.up()).ifPresent(l -> leaderHint = l);
+    }
+
+    /**
+     * A linearizable read after the faults, at whichever node leads now: a redirect, a 503 or no answer (leadership
+     * still settling after the last fault) is retried for up to 30 s; any other answer is returned.
+     */
+    private HttpResponse<String> settledRead(ContainerCluster cluster, String key) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (true) {
+            String at = cluster.leaderAmong(cluster.up()).orElse(null);
+            if (at != null) {
+                try {
+                    HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(cluster.url(at) + "/v1/kv/" + key))
+                            .timeout(Duration.ofSeconds(8)).build(), HttpResponse.BodyHandlers.ofString());
+                    if ((r.statusCode() != 307 && r.statusCode() != 503) || System.nanoTime() > deadline) {
+                        return r;
+                    }
+                } catch (java.io.IOException e) {
+                    if (System.nanoTime() > deadline) {
+                        throw e;
+                    }
+                }
+            } else if (System.nanoTime() > deadline) {
+                throw new AssertionError("no leader for the final reads within 30 s");
+            }
+            Thread.sleep(100); // between attempts while leadership settles
+        }
     }
 
     /** A successful write now: the gap since the previous one counts toward the longest. */
