@@ -11,9 +11,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * The disaster-recovery procedure of the README, on real processes: a 3-node cluster loses two members for good
@@ -43,7 +41,7 @@ class ForceNewClusterIT {
                 cluster.kill(id);
             }
             for (String id : lost) {
-                deleteTree(cluster.dataDir(id)); // gone for good
+                ProcessCluster.deleteTree(cluster.dataDir(id)); // gone for good
             }
 
             cluster.env(survivor, "RAFTKV_FORCE_NEW_CLUSTER", "true");
@@ -89,17 +87,6 @@ class ForceNewClusterIT {
                     "the second start with the flag does not force again");
             String m = cluster.get(next, "/v1/members").orElseThrow().body();
             assertEquals(3, m.split("\"role\":\"voter\"", -1).length - 1, m);
-        }
-    }
-
-    private static void deleteTree(Path dir) throws Exception {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
         }
     }
 }

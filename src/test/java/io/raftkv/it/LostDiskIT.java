@@ -12,10 +12,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.stream.Stream;
 
 /**
  * The unguarded path of a member restarted on an empty data directory (issue 10): nodeA and nodeB hold a committed
@@ -48,7 +46,7 @@ class LostDiskIT {
 
             cluster.kill(a);
             cluster.kill(b);
-            deleteTree(cluster.dataDir(b));         // b's volume is gone
+            ProcessCluster.deleteTree(cluster.dataDir(b));         // b's volume is gone
             cluster.start(b);
             cluster.start(c);
 
@@ -81,17 +79,6 @@ class LostDiskIT {
             assertEquals(200, after.statusCode(), after.body());
             await("the write after the replacement on " + b, WAIT, () -> cluster.staleGet(b, "lost/after"));
             assertNotNull(field(cluster.status(b).orElseThrow(), "clusterId"));
-        }
-    }
-
-    private static void deleteTree(Path dir) throws Exception {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
         }
     }
 }

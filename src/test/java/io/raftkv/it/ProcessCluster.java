@@ -261,6 +261,18 @@ final class ProcessCluster implements AutoCloseable {
         return io.raftkv.it.Waits.await(what, timeout, probe);
     }
 
+    /** Deletes a directory and everything in it (a node's lost volume); nothing if it is not there. */
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
     private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
