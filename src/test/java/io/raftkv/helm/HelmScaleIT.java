@@ -83,10 +83,6 @@ class HelmScaleIT {
             writeSome(10);
             assertEquals(5, voters(members().orElseThrow()).size());
 
-            // KNOWN BUG (closing note of 2026-12-01): on the native image the scale-down hook container fails (no output;
-            // undiagnosed, the JVM image passes). The shrink half is skipped there, visibly, until it is fixed.
-            org.junit.jupiter.api.Assumptions.assumeFalse(image.contains("native"),
-                    "the scale-down hook fails on the native image (known bug): shrink not checked here");
             // The downgrade to 3: the hook runs first (as helm runs it, before the StatefulSet changes).
             JsonNode job = render(3).templateWithHooks().one("Job");
             String logs = runHook(job, network);
