@@ -107,7 +107,8 @@ so a bad value stops rendering with this message instead of producing a cluster 
 {{/*
 RAFTKV_INITIAL_CLUSTER_STATE: "new" when the release is installed (the members bootstrap the cluster together),
 "existing" on every upgrade (a pod that starts on an empty volume then joins, or waits to be replaced, and never
-bootstraps a second cluster). membership.initialClusterState overrides it.
+bootstraps a second cluster), and always with restore.enabled (ordinal 0 starts from the restored backup, the others
+join it). membership.initialClusterState overrides it.
 */}}
 {{- define "raftkv.initialClusterState" -}}
 {{- $v := .Values.membership.initialClusterState | default "" | toString -}}
@@ -116,6 +117,8 @@ bootstraps a second cluster). membership.initialClusterState overrides it.
 {{- fail (printf "membership.initialClusterState must be new, existing or empty, got %q" $v) -}}
 {{- end -}}
 {{- $v -}}
+{{- else if .Values.restore.enabled -}}
+existing
 {{- else if .Release.IsInstall -}}
 new
 {{- else -}}

@@ -24,7 +24,7 @@ final class ClusterCommands {
             case "check" -> check(ctl.parse(args, Set.of(), Set.of()));
             case "members" -> members(ctl.parse(args, Set.of(), Set.of("learner", "force")));
             case "leader" -> leader(ctl.parse(args, Set.of(), Set.of()));
-            default -> new SnapshotSave(ctl).run(ctl.parse(args, Set.of(), Set.of()));
+            default -> new SnapshotSave(ctl).run(ctl.parse(args, Set.of("dir", "retain"), Set.of()));
         };
     }
 

@@ -75,8 +75,10 @@ public final class Ctl {
         HELP.put("members", "members list | add ID URL [--learner] | remove ID [--force] | promote ID | replace ID [--force]\n"
                 + "  List the members, or change membership on the leader (one change at a time; see the README).");
         HELP.put("leader", "leader transfer [ID]\n  Hand leadership to ID (default: the most up-to-date follower).");
-        HELP.put("snapshot", "snapshot save FILE\n"
-                + "  Have the leader take a snapshot now and download it to FILE (verified: checksum and format).");
+        HELP.put("snapshot", "snapshot save FILE | snapshot save --dir DIR [--retain N]\n"
+                + "  Have the leader take a snapshot now and download it to FILE (verified: checksum and format).\n"
+                + "  --dir DIR: save it as DIR/raftkv-<UTC time>-<index>.snap instead; --retain N then keeps only the\n"
+                + "  newest N such files in DIR (a scheduled backup). Restore one with: raftkv restore FILE ...");
         HELP.put("check", "check\n"
                 + "  Health of every member (reachable, ready, same leader and term, applied what is committed).\n"
                 + "  Exit 1 if any member is unhealthy or there is no leader.");

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -22,6 +23,12 @@ import java.util.Map;
  * count, CRC-32C), and renamed to FILE.
  */
 final class SnapshotSave {
+
+    /** Names of the files {@code --dir} saves: raftkv-20261201T193000Z-1234.snap (sorted by name = by time). */
+    static final String BACKUP_PREFIX = "raftkv-";
+    private static final java.time.format.DateTimeFormatter STAMP = java.time.format.DateTimeFormatter
+            .ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(java.time.ZoneOffset.UTC);
+    private static final java.util.regex.Pattern BACKUP = java.util.regex.Pattern.compile("raftkv-\\d{8}T\\d{6}Z-\\d+\\.snap");
 
     private final Ctl ctl;
 
@@ -33,8 +40,23 @@ final class SnapshotSave {
         if (a.positional.isEmpty() || !a.positional.get(0).equals("save")) {
             throw new CtlException(Ctl.EXIT_USAGE, "expected: snapshot save FILE");
         }
-        a.expect(2, 2, "snapshot save FILE");
-        Path file = Path.of(a.positional.get(1)).toAbsolutePath();
+        Path file;
+        long retain = a.number("retain", 1, 0);
+        if (a.has("dir")) {
+            a.expect(1, 1, "snapshot save --dir DIR [--retain N]");
+            Path dir = Path.of(a.get("dir")).toAbsolutePath();
+            if (!Files.isDirectory(dir)) {
+                throw new CtlException(Ctl.EXIT_USAGE, "no such directory: " + dir);
+            }
+            // the index is not known before the download: a temporary name, renamed once verified (below)
+            file = dir.resolve(BACKUP_PREFIX + STAMP.format(java.time.Instant.now()) + ".snap");
+        } else {
+            if (a.has("retain")) {
+                throw new CtlException(Ctl.EXIT_USAGE, "--retain goes with --dir");
+            }
+            a.expect(2, 2, "snapshot save FILE");
+            file = Path.of(a.positional.get(1)).toAbsolutePath();
+        }
         if (file.getParent() != null && !Files.isDirectory(file.getParent())) {
             throw new CtlException(Ctl.EXIT_USAGE, "no such directory: " + file.getParent());
         }
@@ -66,8 +88,13 @@ final class SnapshotSave {
                 throw new CtlException(Ctl.EXIT_FAILED, "the leader served snapshot " + h.meta() + ", older than the "
                         + t.path("index").asLong() + " it just took: try again");
             }
+            if (a.has("dir")) {
+                String name = file.getFileName().toString();
+                file = file.resolveSibling(name.substring(0, name.length() - ".snap".length()) + "-" + h.meta().index() + ".snap");
+            }
             Files.move(part, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             long size = Files.size(file);
+            List<Path> pruned = retain > 0 ? prune(file.getParent(), retain) : List.of();
             if (ctl.json) {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("file", file.toString());
@@ -76,10 +103,14 @@ final class SnapshotSave {
                 m.put("keys", h.keyCount());
                 m.put("sizeBytes", size);
                 m.put("from", leader.toString());
+                m.put("deleted", pruned.stream().map(Path::toString).toList());
                 ctl.printJson(m);
             } else {
                 ctl.out.println("saved snapshot at index " + h.meta().index() + ", term " + h.meta().term() + " ("
                         + h.keyCount() + " keys, " + size + " bytes, verified) from the leader " + leader + " to " + file);
+                for (Path p : pruned) {
+                    ctl.out.println("deleted old backup " + p + " (--retain " + retain + ")");
+                }
             }
             return Ctl.EXIT_OK;
         } catch (IOException e) {
@@ -94,5 +125,20 @@ final class SnapshotSave {
                 // best effort
             }
         }
+    }
+
+    /** Deletes the oldest backups in {@code dir} (files named as {@code --dir} names them) beyond the newest {@code keep}. */
+    static List<Path> prune(Path dir, long keep) throws IOException {
+        List<Path> backups;
+        try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+            backups = s.filter(p -> BACKUP.matcher(p.getFileName().toString()).matches())
+                    .sorted(java.util.Comparator.comparing((Path p) -> p.getFileName().toString()).reversed()).toList();
+        }
+        List<Path> deleted = new java.util.ArrayList<>();
+        for (Path old : backups.subList((int) Math.min(keep, backups.size()), backups.size())) {
+            Files.deleteIfExists(old);
+            deleted.add(old);
+        }
+        return deleted;
     }
 }

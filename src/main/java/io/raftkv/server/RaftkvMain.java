@@ -11,7 +11,8 @@ import java.util.Arrays;
  * The executable's entry point (the JVM jar and the native executable alike). {@code raftkv dump ...} runs the offline
  * dump of a data directory ({@link DumpCommand}) without starting Quarkus, a node or any port, and exits with the
  * dump's status; {@code raftkv scale-down ...} removes the highest-ordinal members before a chart shrinks
- * ({@link ScaleDownCommand}); {@code raftkv ctl ...} runs the command-line client ({@code raftkvctl},
+ * ({@link ScaleDownCommand}); {@code raftkv restore ...} makes a data directory from a snapshot file
+ * ({@link io.raftkv.restore.RestoreCommand}); {@code raftkv ctl ...} runs the command-line client ({@code raftkvctl},
  * {@link io.raftkv.cli.Ctl}) the same way; anything else (no arguments, as the images and scripts start it) starts the node as before.
  */
 @QuarkusMain
@@ -25,6 +26,11 @@ public final class RaftkvMain {
         }
         if (args.length > 0 && "scale-down".equals(args[0])) {
             int status = ScaleDownCommand.run(Arrays.copyOfRange(args, 1, args.length), System.out, System.err);
+            System.out.flush();
+            System.exit(status);
+        }
+        if (args.length > 0 && "restore".equals(args[0])) {
+            int status = io.raftkv.restore.RestoreCommand.run(Arrays.copyOfRange(args, 1, args.length), System.out, System.err);
             System.out.flush();
             System.exit(status);
         }

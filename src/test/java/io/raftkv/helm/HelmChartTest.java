@@ -195,6 +195,62 @@ class HelmChartTest {
     }
 
     @Test
+    void backupsAreAScheduledVerifiedSnapshotSaveAndARestoreStartsOrdinalZeroFromOne() {
+        RenderedChart defaults = RenderedChart.render(RELEASE, NS).template();
+        assertTrue(defaults.ofKind("CronJob").isEmpty(), "backups are off by default");
+        assertFalse(defaults.one("StatefulSet").path("spec").path("template").path("spec").has("initContainers"));
+
+        RenderedChart backup = RenderedChart.render(RELEASE, NS).set("backup.enabled", true).set("backup.retain", 4)
+                .set("backup.schedule", "30 2 * * *").template();
+        JsonNode cron = backup.one("CronJob");
+        assertEquals("30 2 * * *", cron.path("spec").path("schedule").asText());
+        assertEquals("Forbid", cron.path("spec").path("concurrencyPolicy").asText(), "never two backups at once");
+        JsonNode pod = cron.path("spec").path("jobTemplate").path("spec").path("template").path("spec");
+        JsonNode c = pod.path("containers").get(0);
+        assertEquals("raftkv:native", c.path("image").asText());
+        assertEquals(List.of("ctl", "--endpoints", "https://rk-raftkv." + NS + ".svc.cluster.local:8443", "--timeout", "300s",
+                "--cacert", "/etc/raftkv/membership/ca.crt", "snapshot", "save", "--dir", "/backups", "--retain", "4"),
+                texts(c.path("args")));
+        JsonNode token = env(c).get("RAFTKV_TOKEN").path("valueFrom").path("secretKeyRef");
+        assertEquals("rk-raftkv-auth", token.path("name").asText());
+        assertEquals("admin-token", token.path("key").asText());
+        assertTrue(c.path("securityContext").path("readOnlyRootFilesystem").asBoolean());
+        JsonNode claim = backup.one("PersistentVolumeClaim");
+        assertEquals("rk-raftkv-backup", claim.path("metadata").path("name").asText());
+        assertEquals("keep", claim.path("metadata").path("annotations").path("helm.sh/resource-policy").asText(),
+                "helm uninstall keeps the backups");
+        assertTrue(pod.path("volumes").toString().contains("\"claimName\":\"rk-raftkv-backup\""), pod.path("volumes").toString());
+        RenderedChart own = RenderedChart.render(RELEASE, NS).set("backup.enabled", true)
+                .set("backup.persistence.existingClaim", "nfs-backups").set("auth.enabled", false).set("clientTls.enabled", false)
+                .template();
+        assertTrue(own.ofKind("PersistentVolumeClaim").isEmpty(), "an existing claim: none created");
+        JsonNode ownPod = own.one("CronJob").path("spec").path("jobTemplate").path("spec").path("template").path("spec");
+        assertTrue(ownPod.path("volumes").toString().contains("nfs-backups"));
+        assertEquals(List.of("ctl", "--endpoints", "http://rk-raftkv." + NS + ".svc.cluster.local:8080", "--timeout", "300s",
+                "snapshot", "save", "--dir", "/backups", "--retain", "7"), texts(ownPod.path("containers").get(0).path("args")));
+        assertFalse(ownPod.path("containers").get(0).has("env"), "no token without auth");
+
+        RenderedChart restore = RenderedChart.render(RELEASE, NS).set("restore.enabled", true)
+                .set("restore.claimName", "rk-raftkv-backup").set("restore.file", "raftkv-20261201T060000Z-42.snap").template();
+        JsonNode spec = restore.one("StatefulSet").path("spec").path("template").path("spec");
+        JsonNode init = spec.path("initContainers").get(0);
+        assertEquals(List.of("restore", "/restore/raftkv-20261201T060000Z-42.snap", "--data-dir", "/data", "--node-id",
+                "$(RAFTKV_NODE_ID)", "--only", "rk-raftkv-0", "--if-empty"), texts(init.path("args")));
+        assertEquals("metadata.name", env(init).get("RAFTKV_NODE_ID").path("valueFrom").path("fieldRef").path("fieldPath").asText());
+        assertTrue(init.path("volumeMounts").toString().contains("\"mountPath\":\"/data\""));
+        assertTrue(spec.path("volumes").toString().contains("\"claimName\":\"rk-raftkv-backup\",\"readOnly\":true"),
+                spec.path("volumes").toString());
+        assertEquals("existing", env(restore.container()).get("RAFTKV_INITIAL_CLUSTER_STATE").path("value").asText(),
+                "even on install: ordinal 0 is the restored cluster, the others join it");
+        Exception noFile = assertThrows(Exception.class, () -> RenderedChart.render(RELEASE, NS).set("restore.enabled", true)
+                .set("restore.claimName", "c").template());
+        assertTrue(noFile.getMessage().contains("restore.claimName and restore.file"), noFile.getMessage());
+        Exception noJoin = assertThrows(Exception.class, () -> RenderedChart.render(RELEASE, NS).set("restore.enabled", true)
+                .set("restore.claimName", "c").set("restore.file", "f.snap").set("membership.join", false).template());
+        assertTrue(noJoin.getMessage().contains("membership.join=true"), noJoin.getMessage());
+    }
+
+    @Test
     void nonDefaultValues() {
         RenderedChart chart = RenderedChart.render(RELEASE, NS)
                 .set("replicaCount", 5)
