@@ -21,6 +21,7 @@ final class PeerConnection {
 
     private final NetSocket socket;
     private volatile boolean open = true;
+    private volatile int features;
 
     private PeerConnection(NetSocket socket) {
         this.socket = socket;
@@ -60,7 +61,10 @@ final class PeerConnection {
                     vertx.cancelTimer(timer);
                     try {
                         switch (PeerFrames.type(body)) {
-                            case HELLO_OK -> ready.tryComplete(c);
+                            case HELLO_OK -> {
+                                c.features = PeerFrames.decodeHelloOkFeatures(body);
+                                ready.tryComplete(c);
+                            }
                             case REFUSED -> {
                                 PeerFrames.Refused r = PeerFrames.decodeRefused(body);
                                 ready.tryFail(new RefusedException(r.reason(), r.detail()));
@@ -90,6 +94,11 @@ final class PeerConnection {
             socket.write(Buffer.buffer(PeerFrames.hello(self, peer)));
             return ready.future();
         });
+    }
+
+    /** Whether the listener answers PING (it said so in its HELLO_OK). */
+    boolean answersPing() {
+        return (features & PeerFrames.FEATURE_PING) != 0;
     }
 
     boolean isOpen() {

@@ -16,13 +16,16 @@ import java.nio.charset.StandardCharsets;
  * connection on) a frame longer than its limit before reading it.
  * <pre>
  *   HELLO       u8 version, str from, str to                 first frame of a connection (client to listener)
- *   HELLO_OK                                                  the listener accepts the connection
+ *   HELLO_OK    [u8 features]                                 the listener accepts the connection; features
+ *                                                             (absent from older listeners = 0): 1 = answers PING
  *   REFUSED     str reason, str detail                        a refusal (of the connection, a batch or a chunk)
  *   MESSAGES    str cluster, str incarnation, batch           a {@link io.raftkv.transport.MessageCodec} batch
  *   ADMITTED                                                  the sender's batches are taken (again)
  *   CHUNK       u64 id, str cluster, str incarnation, u64 term, u64 index, u64 snapshotTerm, u64 offset,
  *               u64 total, bytes                              one chunk of a snapshot file
  *   CHUNK_REPLY u64 id, u16 status, u64 expectedOffset, str detail
+ *   PING        u64 nonce                                     (client to listener, if the listener answers PING)
+ *   PONG        u64 nonce                                     the answer, on the same connection, in order
  * </pre>
  * A chunk reply's status uses the HTTP codes the snapshot exchange always had: 204 more, 200 complete, 409 resume at
  * {@code expectedOffset} (or a stale term), 403 refused, 400 bad chunk, 422 rejected file, 507 no disk space.
@@ -35,7 +38,7 @@ public final class PeerFrames {
 
     /** Frame types; the codes are the wire format. */
     public enum Type {
-        HELLO(1), HELLO_OK(2), REFUSED(3), MESSAGES(4), ADMITTED(5), CHUNK(6), CHUNK_REPLY(7);
+        HELLO(1), HELLO_OK(2), REFUSED(3), MESSAGES(4), ADMITTED(5), CHUNK(6), CHUNK_REPLY(7), PING(8), PONG(9);
 
         public final int code;
 
@@ -84,8 +87,33 @@ public final class PeerFrames {
         });
     }
 
+    /** HELLO_OK's feature bit: the listener answers PING frames with PONG. */
+    public static final int FEATURE_PING = 1;
+
     public static byte[] helloOk() {
-        return frame(Type.HELLO_OK, out -> { });
+        return frame(Type.HELLO_OK, out -> out.writeByte(FEATURE_PING));
+    }
+
+    /** The features a HELLO_OK announces: 0 from a listener that sends an empty HELLO_OK (an older node). */
+    public static int decodeHelloOkFeatures(byte[] body) {
+        return read(body, Type.HELLO_OK, in -> in.hasRemaining() ? in.get() & 0xff : 0);
+    }
+
+    public static byte[] ping(long nonce) {
+        return frame(Type.PING, out -> out.writeLong(nonce));
+    }
+
+    public static byte[] pong(long nonce) {
+        return frame(Type.PONG, out -> out.writeLong(nonce));
+    }
+
+    /** The nonce of a PING or PONG. */
+    public static long decodeNonce(byte[] body) {
+        Type t = type(body);
+        if (t != Type.PING && t != Type.PONG) {
+            throw new MalformedMessageException("expected PING or PONG, got " + t);
+        }
+        return read(body, t, java.nio.ByteBuffer::getLong);
     }
 
     public static byte[] admitted() {

@@ -124,6 +124,7 @@ public final class PeerListener implements AutoCloseable {
                 switch (type) {
                     case MESSAGES -> messages(PeerFrames.decodeMessages(body));
                     case CHUNK -> chunk(PeerFrames.decodeChunk(body));
+                    case PING -> socket.write(Buffer.buffer(PeerFrames.pong(PeerFrames.decodeNonce(body))));
                     default -> throw new MalformedMessageException("unexpected " + type + " frame");
                 }
             } catch (MalformedMessageException e) {

@@ -59,6 +59,9 @@ public final class StreamPeerTransport implements PeerTransport, SnapshotChannel
     private volatile boolean closed;
     private volatile Supplier<SenderIdentity> identity = () -> new SenderIdentity(null, "");
     private volatile PeerAnswers answers = PeerAnswers.NONE;
+    private volatile PeerStats stats = PeerStats.NONE;
+    /** How often a connected link measures its round trip (a PING; the PONG comes back behind queued data). */
+    static final long PING_INTERVAL_MS = 1_000;
 
     /**
      * @param addresses each peer's listener address ({@code raftkv://host:port}), looked up live (members come and go)
@@ -80,6 +83,11 @@ public final class StreamPeerTransport implements PeerTransport, SnapshotChannel
     public void identity(Supplier<SenderIdentity> identity, PeerAnswers answers) {
         this.identity = identity;
         this.answers = answers;
+    }
+
+    /** Where round-trip times and send failures go (metrics). */
+    public void stats(PeerStats stats) {
+        this.stats = stats == null ? PeerStats.NONE : stats;
     }
 
     @Override
@@ -157,6 +165,7 @@ public final class StreamPeerTransport implements PeerTransport, SnapshotChannel
         long nextAttemptNanos;
         boolean retryTimerSet;
         long refusalsLogged;
+        long pingTimer = -1;
 
         Link(String peerId, URI address) {
             this.peerId = peerId;
@@ -164,21 +173,53 @@ public final class StreamPeerTransport implements PeerTransport, SnapshotChannel
         }
 
         void enqueue(Message m) {
+            int overflowed = 0;
             synchronized (queue) {
                 queue.addLast(m);
                 while (queue.size() > MAX_QUEUED) {
                     queue.pollFirst();
-                    dropped.incrementAndGet();
+                    overflowed++;
                 }
+            }
+            if (overflowed > 0) {
+                dropped(overflowed);
             }
             if (flushScheduled.compareAndSet(false, true)) {
                 context.runOnContext(v -> flush());
             }
         }
 
+        private void dropped(long messages) {
+            dropped.addAndGet(messages);
+            stats.sendFailed(peerId, messages);
+        }
+
+        /** Every PING_INTERVAL_MS while connected to a listener that answers: a PING stamped with the send time. */
+        private void startPinging(PeerConnection c) {
+            stopPinging();
+            if (!c.answersPing()) {
+                return;
+            }
+            pingTimer = vertx.setPeriodic(PING_INTERVAL_MS, PING_INTERVAL_MS, t -> {
+                if (conn == c && c.isOpen()) {
+                    c.write(PeerFrames.ping(System.nanoTime()));
+                } else {
+                    stopPinging();
+                }
+            });
+        }
+
+        private void stopPinging() {
+            if (pingTimer >= 0) {
+                vertx.cancelTimer(pingTimer);
+                pingTimer = -1;
+            }
+        }
+
         void shutdown() {
             context.runOnContext(v -> {
                 stopped = true;
+                stopPinging();
                 if (conn != null) {
                     conn.close();
                 }
@@ -203,7 +244,7 @@ public final class StreamPeerTransport implements PeerTransport, SnapshotChannel
                 if (encoded.length + 1024 > maxFrameBytes) {
                     LOG.log(Level.WARNING, "dropping {0} message(s) to {1}: {2} bytes exceed raftkv.peer-max-frame-bytes {3}",
                             new Object[] {batch.size(), peerId, encoded.length, maxFrameBytes});
-                    dropped.addAndGet(batch.size());
+                    dropped(batch.size());
                     continue;
                 }
                 SenderIdentity id = identity.get();
@@ -256,6 +297,7 @@ public final class StreamPeerTransport implements PeerTransport, SnapshotChannel
                             conn = ar.result();
                             connects.incrementAndGet();
                             failures = 0;
+                            startPinging(conn);
                             flush();
                         } else if (ar.succeeded()) {
                             ar.result().close();
@@ -267,6 +309,7 @@ public final class StreamPeerTransport implements PeerTransport, SnapshotChannel
 
         private void onClosed() {
             conn = null;
+            stopPinging();
             if (!stopped) {
                 failed(null);
             }
@@ -282,7 +325,9 @@ public final class StreamPeerTransport implements PeerTransport, SnapshotChannel
                 cleared = queue.size();
                 queue.clear(); // a dead peer: drop what waited for it, Raft resends
             }
-            dropped.addAndGet(cleared);
+            if (cleared > 0) {
+                dropped(cleared);
+            }
             if (cause instanceof PeerConnection.RefusedException r) {
                 answers.refused(peerId, r.reason, r.getMessage());
             }
@@ -299,6 +344,12 @@ public final class StreamPeerTransport implements PeerTransport, SnapshotChannel
             try {
                 switch (PeerFrames.type(body)) {
                     case ADMITTED -> answers.accepted(peerId);
+                    case PONG -> {
+                        long rtt = System.nanoTime() - PeerFrames.decodeNonce(body);
+                        if (rtt >= 0) {
+                            stats.roundTrip(peerId, rtt);
+                        }
+                    }
                     case REFUSED -> {
                         PeerFrames.Refused r = PeerFrames.decodeRefused(body);
                         answers.refused(peerId, r.reason(), r.detail());

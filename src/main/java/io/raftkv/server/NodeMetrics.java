@@ -62,6 +62,30 @@ public class NodeMetrics {
         Gauge.builder("raftkv_client_sessions", server, s -> s.stateMachine() == null ? Double.NaN : s.stateMachine().sessionCount())
                 .description("client sessions kept by the state machine (exactly-once writes)").register(registry);
         server.observe(new Observer());
+        server.peerStats(new PeerMeters());
+    }
+
+    /** The peer channel's figures, per peer ({@code To}, as etcd labels them): round trips and messages not sent. */
+    private final class PeerMeters implements io.raftkv.peer.PeerStats {
+        private final java.util.concurrent.ConcurrentHashMap<String, io.micrometer.core.instrument.Timer> rtt =
+                new java.util.concurrent.ConcurrentHashMap<>();
+        private final java.util.concurrent.ConcurrentHashMap<String, io.micrometer.core.instrument.Counter> failures =
+                new java.util.concurrent.ConcurrentHashMap<>();
+
+        @Override
+        public void roundTrip(String peer, long nanos) {
+            rtt.computeIfAbsent(peer, p -> io.micrometer.core.instrument.Timer.builder("raftkv_network_peer_round_trip_time")
+                    .tag("To", p).description("round trip of a PING on the connection that carries the Raft messages to a peer")
+                    .publishPercentileHistogram().register(registry))
+                    .record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
+
+        @Override
+        public void sendFailed(String peer, long messages) {
+            failures.computeIfAbsent(peer, p -> io.micrometer.core.instrument.Counter.builder("raftkv_network_peer_sent_failures")
+                    .tag("To", p).description("messages to a peer that could not be sent (no connection, a full queue)")
+                    .register(registry)).increment(messages);
+        }
     }
 
     /** The node's reports as Micrometer meters: the ones worth alerting on, named after etcd's where they match. */

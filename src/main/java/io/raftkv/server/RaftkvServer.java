@@ -79,6 +79,7 @@ public class RaftkvServer {
     private Path dataDir;
     private volatile DiskSpace diskSpace;
     private volatile io.raftkv.node.NodeObserver observer = io.raftkv.node.NodeObserver.NONE;
+    private volatile io.raftkv.peer.PeerStats peerStats = io.raftkv.peer.PeerStats.NONE;
     /** Why the Raft side is stopped for lack of disk space, or null while it runs (or has not started). */
     private volatile String diskFull;
     private final AtomicLong diskFullEpisodes = new AtomicLong();
@@ -160,6 +161,7 @@ public class RaftkvServer {
         transport = new StreamPeerTransport(vertx, config.nodeId(), directory::peerUrl, peerTls, config.requestTimeout(),
                 config.peerMaxFrameBytes());
         transport.identity(this::senderIdentity, new Answers());
+        transport.stats(peerStats);
         snapshots = new KvNodeSnapshots(stateMachine, snapshotStore, config.nodeId(), transport, config.snapshotChunkBytes());
         if (peerListener == null) {
             int port = config.peerPort().orElseGet(() -> directory.peerUrl(config.nodeId()).getPort());
@@ -657,6 +659,15 @@ public class RaftkvServer {
     }
 
     /** Where every node this server runs (also after a restart for a full disk) reports what it does. */
+    /** Where the peer channel's round-trip times and send failures go (metrics); kept across restarts of the node. */
+    public void peerStats(io.raftkv.peer.PeerStats s) {
+        peerStats = s;
+        StreamPeerTransport t = transport;
+        if (t != null) {
+            t.stats(s);
+        }
+    }
+
     public void observe(io.raftkv.node.NodeObserver o) {
         observer = o;
         RaftNode n = node;

@@ -235,6 +235,47 @@ class PeerChannelTest {
     }
 
     @Test
+    void aConnectedLinkMeasuresItsRoundTripAndMessagesThatCannotBeSentAreCounted() throws Exception {
+        java.util.concurrent.ConcurrentLinkedQueue<Long> rtts = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        Map<String, java.util.concurrent.atomic.AtomicLong> failed = new ConcurrentHashMap<>();
+        PeerStats stats = new PeerStats() {
+            @Override
+            public void roundTrip(String peer, long nanos) {
+                assertEquals("node2", peer);
+                rtts.add(nanos);
+            }
+
+            @Override
+            public void sendFailed(String peer, long messages) {
+                failed.computeIfAbsent(peer, p -> new java.util.concurrent.atomic.AtomicLong()).addAndGet(messages);
+            }
+        };
+        int deadPort;
+        try (ServerSocket free = new ServerSocket(0)) {
+            deadPort = free.getLocalPort();
+        }
+        StreamPeerTransport dead = transport("node1", PeerCerts.tls(CERTS, "node1"), deadPort);
+        dead.stats(stats);
+        dead.send(List.of(heartbeat("node1", "node3", 1), heartbeat("node1", "node3", 1)));
+        await("the two messages to a peer nobody listens for counted as not sent",
+                () -> failed.containsKey("node3") && failed.get("node3").get() == 2);
+        assertTrue(rtts.isEmpty(), "no connection, no round trip");
+        dead.close();
+
+        PeerListener l = listener(PeerCerts.tls(CERTS, "node2"), 0, 1 << 20);
+        StreamPeerTransport t = transport("node1", PeerCerts.tls(CERTS, "node1"), l.port());
+        t.stats(stats);
+        t.send(List.of(heartbeat("node1", "node2", 1)));
+        await("two round trips measured", () -> rtts.size() >= 2);
+        for (long rtt : rtts) {
+            assertTrue(rtt > 0, "a measured round trip: " + rtt + " ns");
+        }
+        assertFalse(failed.containsKey("node2"), "nothing failed to a peer that listens: " + failed);
+        assertEquals(1, t.connectionsOpened(), "pings use the messages' connection");
+        t.close();
+    }
+
+    @Test
     void theTransportReconnectsAfterThePeerComesBack() throws Exception {
         int port;
         try (ServerSocket free = new ServerSocket(0)) {

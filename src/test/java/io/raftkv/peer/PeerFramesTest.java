@@ -36,6 +36,17 @@ class PeerFramesTest {
     }
 
     @Test
+    void pingPongAndTheListenersFeatures() {
+        assertEquals(42L, PeerFrames.decodeNonce(body(PeerFrames.ping(42))));
+        assertEquals(-7L, PeerFrames.decodeNonce(body(PeerFrames.pong(-7))));
+        assertEquals(PeerFrames.Type.PONG, PeerFrames.type(body(PeerFrames.pong(1))));
+        assertEquals(PeerFrames.FEATURE_PING, PeerFrames.decodeHelloOkFeatures(body(PeerFrames.helloOk())));
+        // An older listener's HELLO_OK has no features byte: it is not sent PINGs (it would refuse the frame).
+        assertEquals(0, PeerFrames.decodeHelloOkFeatures(new byte[] {(byte) PeerFrames.Type.HELLO_OK.code}));
+        assertThrows(io.raftkv.transport.MalformedMessageException.class, () -> PeerFrames.decodeNonce(body(PeerFrames.helloOk())));
+    }
+
+    @Test
     void truncatedTrailingAndUnknownFramesAreMalformed() {
         byte[] hello = body(PeerFrames.hello("node1", "node2"));
         for (int cut = 1; cut < hello.length; cut++) {
