@@ -38,6 +38,8 @@ final class StatefulSetPods {
 
     /** Secrets a test made: the Secret's name to a host directory holding its keys as files (mounted read-only). */
     static final Map<String, java.nio.file.Path> SECRETS = new java.util.concurrent.ConcurrentHashMap<>();
+    /** PersistentVolumeClaims a test made (other than the StatefulSet's own): the claim's name to a host directory. */
+    static final Map<String, java.nio.file.Path> CLAIMS = new java.util.concurrent.ConcurrentHashMap<>();
 
     private StatefulSetPods() {
     }
@@ -58,14 +60,51 @@ final class StatefulSetPods {
     /** The pod's container as a Testcontainers container (not started), on {@code network}. */
     static GenericContainer<?> container(JsonNode statefulSet, Pod pod, Network network) {
         JsonNode podSpec = statefulSet.path("spec").path("template").path("spec");
+        if (podSpec.has("initContainers")) {
+            throw new AssertionError("initContainers are not emulated (use the variant with claim volumes)");
+        }
+        return container(statefulSet, pod, network, Map.of());
+    }
+
+    /**
+     * The pod's container, with the claims of its volumeClaimTemplates as the named Docker volumes {@code claimVolumes}
+     * gives (mount path to volume name; they outlive the container, as a claim outlives its pod) instead of tmpfs.
+     * Init containers are left to {@link #initContainers}, which the caller runs first with the same volumes.
+     */
+    static GenericContainer<?> container(JsonNode statefulSet, Pod pod, Network network, Map<String, String> claimVolumes) {
+        JsonNode podSpec = statefulSet.path("spec").path("template").path("spec");
         JsonNode containers = podSpec.path("containers");
         if (containers.size() != 1) {
             throw new AssertionError("expected one container, found " + containers.size());
         }
-        if (podSpec.has("initContainers")) {
-            throw new AssertionError("initContainers are not emulated");
-        }
         JsonNode c = containers.get(0);
+        GenericContainer<?> container = build(statefulSet, c, pod, network, claimVolumes).withNetworkAliases(pod.fqdn());
+        List<Integer> ports = new ArrayList<>();
+        for (JsonNode p : c.path("ports")) {
+            ports.add(p.path("containerPort").asInt());
+        }
+        container.withExposedPorts(ports.toArray(Integer[]::new));
+        return withProbe(container, c);
+    }
+
+    /**
+     * The pod's init containers, in order, each as a one-shot container that must exit 0 within {@code timeout} (what
+     * the kubelet requires before it starts the pod's container), with the same volumes.
+     */
+    static List<GenericContainer<?>> initContainers(JsonNode statefulSet, Pod pod, Network network,
+                                                    Map<String, String> claimVolumes, Duration timeout) {
+        List<GenericContainer<?>> out = new ArrayList<>();
+        for (JsonNode c : statefulSet.path("spec").path("template").path("spec").path("initContainers")) {
+            out.add(build(statefulSet, c, pod, network, claimVolumes).withStartupCheckStrategy(
+                    new org.testcontainers.containers.startupcheck.OneShotStartupCheckStrategy().withTimeout(timeout)));
+        }
+        return out;
+    }
+
+    /** A container of the pod spec: image, env, command, args, volumes, user and the security settings. */
+    private static GenericContainer<?> build(JsonNode statefulSet, JsonNode c, Pod pod, Network network,
+                                             Map<String, String> claimVolumes) {
+        JsonNode podSpec = statefulSet.path("spec").path("template").path("spec");
         Map<String, String> env = resolveEnv(c.path("env"), pod);
         List<String> command = expandAll(c.path("command"), env);
         List<String> args = expandAll(c.path("args"), env);
@@ -76,13 +115,7 @@ final class StatefulSetPods {
                 // No registry: never pull, use the local image only.
                 .withImagePullPolicy(image -> false)
                 .withNetwork(network)
-                .withNetworkAliases(pod.fqdn())
                 .withEnv(env);
-        List<Integer> ports = new ArrayList<>();
-        for (JsonNode p : c.path("ports")) {
-            ports.add(p.path("containerPort").asInt());
-        }
-        container.withExposedPorts(ports.toArray(Integer[]::new));
 
         String user = first(sc, podSc, "runAsUser");
         String group = first(sc, podSc, "runAsGroup");
@@ -107,6 +140,25 @@ final class StatefulSetPods {
                 secretBinds.add(new com.github.dockerjava.api.model.Bind(dir.toAbsolutePath().toString(),
                         new com.github.dockerjava.api.model.Volume(m.path("mountPath").asText()),
                         com.github.dockerjava.api.model.AccessMode.ro));
+                continue;
+            }
+            String mountPath = m.path("mountPath").asText();
+            if (kind.equals("volumeClaimTemplate") && claimVolumes.containsKey(mountPath)) {
+                secretBinds.add(new com.github.dockerjava.api.model.Bind(claimVolumes.get(mountPath),
+                        new com.github.dockerjava.api.model.Volume(mountPath)));
+                continue;
+            }
+            if (kind.equals("persistentVolumeClaim")) {
+                // A claim of the test's (CLAIMS): a host directory, read-only when the mount or the volume says so.
+                String claim = claimName(statefulSet, name);
+                java.nio.file.Path dir = CLAIMS.get(claim);
+                if (dir == null) {
+                    throw new AssertionError("claim " + claim + " is not one the test made (StatefulSetPods.CLAIMS)");
+                }
+                boolean ro = m.path("readOnly").asBoolean(false) || claimReadOnly(statefulSet, name);
+                secretBinds.add(new com.github.dockerjava.api.model.Bind(dir.toAbsolutePath().toString(),
+                        new com.github.dockerjava.api.model.Volume(mountPath),
+                        ro ? com.github.dockerjava.api.model.AccessMode.ro : com.github.dockerjava.api.model.AccessMode.rw));
                 continue;
             }
             if (!kind.equals("emptyDir") && !kind.equals("volumeClaimTemplate")) {
@@ -163,6 +215,10 @@ final class StatefulSetPods {
             }
         });
 
+        return container;
+    }
+
+    static GenericContainer<?> withProbe(GenericContainer<?> container, JsonNode c) {
         // Started = the startup probe (else liveness) answers 200, as the kubelet would consider it started.
         JsonNode probe = c.has("startupProbe") ? c.path("startupProbe") : c.path("livenessProbe");
         if (probe.path("httpGet").isMissingNode()) {
@@ -333,6 +389,23 @@ final class StatefulSetPods {
         for (JsonNode v : statefulSet.path("spec").path("template").path("spec").path("volumes")) {
             if (volume.equals(v.path("name").asText())) {
                 return v.path("secret").path("secretName").asText();
+            }
+        }
+        throw new AssertionError("no volume " + volume);
+    }
+
+    private static String claimName(JsonNode statefulSet, String volume) {
+        return volumeNode(statefulSet, volume).path("persistentVolumeClaim").path("claimName").asText();
+    }
+
+    private static boolean claimReadOnly(JsonNode statefulSet, String volume) {
+        return volumeNode(statefulSet, volume).path("persistentVolumeClaim").path("readOnly").asBoolean(false);
+    }
+
+    private static JsonNode volumeNode(JsonNode statefulSet, String volume) {
+        for (JsonNode v : statefulSet.path("spec").path("template").path("spec").path("volumes")) {
+            if (volume.equals(v.path("name").asText())) {
+                return v;
             }
         }
         throw new AssertionError("no volume " + volume);
