@@ -75,10 +75,13 @@ public final class Ctl {
         HELP.put("members", "members list | add ID URL [--learner] | remove ID [--force] | promote ID | replace ID [--force]\n"
                 + "  List the members, or change membership on the leader (one change at a time; see the README).");
         HELP.put("leader", "leader transfer [ID]\n  Hand leadership to ID (default: the most up-to-date follower).");
-        HELP.put("snapshot", "snapshot save FILE | snapshot save --dir DIR [--retain N]\n"
+        HELP.put("snapshot", "snapshot save FILE | snapshot save --dir DIR [--retain N] | snapshot restore FILE ...\n"
                 + "  Have the leader take a snapshot now and download it to FILE (verified: checksum and format).\n"
                 + "  --dir DIR: save it as DIR/raftkv-<UTC time>-<index>.snap instead; --retain N then keeps only the\n"
-                + "  newest N such files in DIR (a scheduled backup). Restore one with: raftkv restore FILE ...");
+                + "  newest N such files in DIR (a scheduled backup).\n"
+                + "snapshot restore FILE --data-dir DIR --node-id ID [--if-empty] [--only ID] [--log-store K] [--cluster-token T]\n"
+                + "  Offline: make the empty DIR the data directory of the only member of a new cluster holding FILE's\n"
+                + "  data (as raftkv restore); start the node on DIR, then add the other members empty.");
         HELP.put("check", "check\n"
                 + "  Health of every member (reachable, ready, same leader and term, applied what is committed).\n"
                 + "  Exit 1 if any member is unhealthy or there is no leader.");
@@ -130,6 +133,10 @@ public final class Ctl {
         }
         List<String> rest = new ArrayList<>(args.subList(0, at));
         rest.addAll(args.subList(at + 1, args.size()));
+        if (cmd.equals("snapshot") && at + 1 < args.size() && args.get(at + 1).equals("restore")) {
+            // Offline, on a data directory: the server's restore command (no endpoints, no cluster).
+            return io.raftkv.restore.RestoreCommand.run(args.subList(at + 2, args.size()).toArray(String[]::new), out, err);
+        }
         if (rest.contains("--help") || rest.contains("-h")) {
             return help(cmd);
         }
