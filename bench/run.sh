@@ -19,8 +19,9 @@
 #   BENCH_NATIVE=0 (skip the native executable) or =path (another executable to run as raftkv-native)
 #   BENCH_NO_BUILD=1 (never run Maven)  BENCH_JAVA_OPTS (JVM flags for the raftkv nodes)
 #   BENCH_NATIVE_OPTS (run-time flags for the native executable, e.g. "-Xmn256m -Xmx2g")
-#   BENCH_PEER_TLS=true (raftkv peers on mutual TLS, certificates made in the temp dir; false: plain TCP, to see
-#   what peer TLS costs)
+#   BENCH_PEER_TLS=true (raftkv peers on mutual TLS, certificates made in the temp dir; false: plain TCP; both: a
+#   fourth system "raftkv-plain" (the JVM build with plain-TCP peers, ports 9021-9023) alternating with the others in
+#   the same run, and a "peer TLS cost" line in the report: what peer TLS costs, with the same noise on both)
 #   BENCH_AUTH=1 (raftkv with client authentication on: a random admin token in a tokens file; every raftkv request,
 #   wrk's included, carries it as a bearer token, so the figures include the cost of checking it)
 set -euo pipefail
@@ -95,6 +96,7 @@ cpu_ours() { # the members' CPU time plus this script's finished children (wrk, 
 # The systems: raftkv (JVM), raftkv-native (if built) and etcd; members 1..3 of each.
 
 SYSTEMS=(raftkv)
+[[ ${BENCH_PEER_TLS:-true} == both ]] && SYSTEMS+=(raftkv-plain)
 NATIVE=""
 case ${BENCH_NATIVE:-1} in
   0) ;;
@@ -107,7 +109,8 @@ DURATION=${DURATION:-$(( ${#SYSTEMS[@]} > 2 ? 7 : 10 ))}
 
 kind() { [[ $1 == etcd ]] && echo etcd || echo raftkv; }
 client_port() {
-  case $1 in raftkv) echo $((9000 + $2)) ;; raftkv-native) echo $((9010 + $2)) ;; etcd) echo "${2}2379" ;; esac
+  case $1 in raftkv) echo $((9000 + $2)) ;; raftkv-native) echo $((9010 + $2)) ;; raftkv-plain) echo $((9020 + $2)) ;;
+             etcd) echo "${2}2379" ;; esac
 }
 member_name() { [[ $1 == etcd ]] && echo "n$2" || echo "node$2"; }
 data_dir() { echo "$TMP/data/$1/$(member_name "$1" "$2")"; }
@@ -120,15 +123,19 @@ start_member() { # sys n
   local sys=$1 n=$2 peers="" cluster="" m
   mkdir -p "$(data_dir "$sys" "$n")"
   case $sys in
-    raftkv|raftkv-native)
+    raftkv|raftkv-native|raftkv-plain)
       for m in "${NODES[@]}"; do peers+="${peers:+,}node$m=$(url "$sys" "$m")"; done
       local cmd=(java $JAVA_OPTS -jar "$TMP/app/quarkus-run.jar")
       # shellcheck disable=SC2206
       [[ $sys == raftkv-native ]] && cmd=("$TMP/app/native-runner" ${BENCH_NATIVE_OPTS:-})
-      # Peers on client port + 1000 (10001-10003, 10011-10013), mutual TLS unless BENCH_PEER_TLS=false.
-      [[ ${BENCH_PEER_TLS:-true} == false ]] || bash "$ROOT/scripts/peer-certs.sh" "$TMP/tls" "node$n" >/dev/null
+      # Peers on client port + 1000 (10001-10003, 10011-10013, 10021-10023), mutual TLS unless BENCH_PEER_TLS=false
+      # (raftkv-plain: never).
+      local tls=${BENCH_PEER_TLS:-true}
+      [[ $tls == both ]] && tls=true
+      [[ $sys == raftkv-plain ]] && tls=false
+      [[ $tls == false ]] || bash "$ROOT/scripts/peer-certs.sh" "$TMP/tls" "node$n" >/dev/null
       env "${AUTH_ENV[@]}" QUARKUS_HTTP_HOST=127.0.0.1 QUARKUS_HTTP_PORT=$(client_port "$sys" "$n") RAFTKV_NODE_ID=node$n \
-        RAFTKV_PEER_HOST=127.0.0.1 RAFTKV_PEER_TLS=${BENCH_PEER_TLS:-true} RAFTKV_PEER_TLS_DIR=$TMP/tls \
+        RAFTKV_PEER_HOST=127.0.0.1 RAFTKV_PEER_TLS=$tls RAFTKV_PEER_TLS_DIR=$TMP/tls \
         RAFTKV_PEERS=$peers RAFTKV_DATA_DIR=$(data_dir "$sys" "$n") "${cmd[@]}" >>"$(log_file "$sys" "$n")" 2>&1 &
       ;;
     etcd)
@@ -572,6 +579,16 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
   done
   echo
   echo "ops/s counts 2xx responses only; errors = non-2xx responses + socket errors/timeouts (wrk --timeout 5s)."
+  if [[ " ${SYSTEMS[*]} " == *" raftkv-plain "* ]]; then
+    echo
+    printf 'Peer TLS cost (raftkv, mutual-TLS peers, against raftkv-plain, the same build with plain-TCP peers; ops/s):'
+    for row in "${ROWS[@]}"; do
+      IFS='|' read -r id label op conns <<<"$row"
+      a=$(col "$id" raftkv 4); b=$(col "$id" raftkv-plain 4)
+      [[ -n $a && -n $b ]] && printf ' %s %s;' "$label" "$(awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%+.1f%%", 100 * (a - b) / b; else printf "n/a" }')"
+    done
+    echo
+  fi
   echo
   echo "## Other measurements"
   echo
@@ -601,7 +618,7 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
   done; echo
   printf '| container image (docker image inspect; raftkv:jvm, raftkv:native) |'
   for sys in "${SYSTEMS[@]}"; do
-    case $sys in raftkv) img=raftkv:jvm ;; raftkv-native) img=raftkv:native ;; *) img= ;; esac
+    case $sys in raftkv|raftkv-plain) img=raftkv:jvm ;; raftkv-native) img=raftkv:native ;; *) img= ;; esac
     sz=$([[ -n $img ]] && docker image inspect -f '{{.Size}}' "$img" 2>/dev/null | awk '{ printf "%.0f MB", $1 / 1e6 }' || true)
     printf ' %s |' "${sz:-n/a}"
   done; echo
