@@ -14,8 +14,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The benchmark's retrying clients (bench/run.sh, the nemesis row): N clients, each writing unique keys one after the
- * other and retrying every write until it is acknowledged, whatever the cluster does (a redirect is followed, no
- * answer / 5xx / 429 is retried at the next endpoint). Against raftkv each client has a session
+ * other and retrying every write until it is acknowledged, whatever the cluster does (a redirect is followed, and
+ * the leader it names stays the target of the next writes; no answer / 5xx / 429 is retried at the next endpoint;
+ * every attempt, a redirected one included, counts as a request). Against raftkv each client has a session
  * (Raftkv-Client-Id, Raftkv-Request-Seq), so a retry is never applied twice; etcd has no such thing. At the end every
  * acknowledged key is read back and its version checked: a write applied twice shows as a version other than the one
  * its acknowledgement named (raftkv: the index of the key's last write) or above 1 (etcd: the number of writes).
@@ -73,10 +74,12 @@ public class RetryingClients {
     static void run(boolean etcd, int client, List<URI> endpoints, long end) {
         String session = UUID.randomUUID().toString();
         int target = client % endpoints.size();
+        // Where the next write goes: the member that answered the last one (the leader a redirect named stays the
+        // target, as a client library keeps its connection), the next endpoint after a failure.
+        URI at = endpoints.get(target);
         for (long seq = 1; System.nanoTime() < end; seq++) {
             String key = "nemesis/" + session.substring(0, 8) + "/" + seq;
             writes.incrementAndGet();
-            URI at = endpoints.get(target);
             while (System.nanoTime() < end) {
                 requests.incrementAndGet();
                 try {
