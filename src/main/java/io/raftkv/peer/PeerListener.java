@@ -66,6 +66,11 @@ public final class PeerListener implements AutoCloseable {
         return e.toString();
     }
 
+    /** New connections use the key, certificate and CA in {@code options} (files re-read); open ones keep theirs. */
+    public io.vertx.core.Future<Boolean> reloadTls(io.vertx.core.net.SSLOptions options) {
+        return server.updateSSLOptions(options, true);
+    }
+
     public int port() {
         return server.actualPort();
     }

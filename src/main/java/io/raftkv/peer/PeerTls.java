@@ -51,6 +51,53 @@ public final class PeerTls {
         return o.setSsl(true).setHostnameVerificationAlgorithm("").setKeyCertOptions(keyCert()).setTrustOptions(trust());
     }
 
+    /** The key, certificate and CA as Vert.x reads them from the files now (for a listener's or client's reload). */
+    public io.vertx.core.net.SSLOptions sslOptions() {
+        return new io.vertx.core.net.SSLOptions().setKeyCertOptions(keyCert()).setTrustOptions(trust());
+    }
+
+    /** A stamp of the three files (modification times and sizes): it changes when any of them is replaced. */
+    public String stamp() {
+        StringBuilder sb = new StringBuilder();
+        for (Path p : new Path[] {cert, key, ca}) {
+            try {
+                sb.append(Files.getLastModifiedTime(p).toMillis()).append('/').append(Files.size(p)).append(';');
+            } catch (java.io.IOException e) {
+                sb.append("missing;");
+            }
+        }
+        return sb.toString();
+    }
+
+    /**
+     * Checks the files as they are now before a reload: readable, the certificate parses and names {@code nodeId}
+     * (a certificate of another node would make every peer refuse this one), the CA parses. Returns why not, or null.
+     */
+    public String problemFor(String nodeId) {
+        try {
+            java.security.cert.CertificateFactory f = java.security.cert.CertificateFactory.getInstance("X.509");
+            Certificate own;
+            try (var in = Files.newInputStream(cert)) {
+                own = f.generateCertificate(in);
+            }
+            String id = identity(own);
+            if (!nodeId.equals(id)) {
+                return cert + " names " + (id == null ? "no node" : "node " + id) + ", not " + nodeId;
+            }
+            try (var in = Files.newInputStream(ca)) {
+                if (f.generateCertificates(in).isEmpty()) {
+                    return ca + " holds no certificate";
+                }
+            }
+            if (!Files.isReadable(key) || Files.size(key) == 0) {
+                return key + " is missing or empty";
+            }
+            return null;
+        } catch (java.io.IOException | java.security.cert.CertificateException e) {
+            return "cannot read the peer TLS files: " + e.getMessage();
+        }
+    }
+
     private PemKeyCertOptions keyCert() {
         return new PemKeyCertOptions().setCertPath(cert.toString()).setKeyPath(key.toString());
     }

@@ -85,6 +85,14 @@ public final class StreamPeerTransport implements PeerTransport, SnapshotChannel
         this.answers = answers;
     }
 
+    /**
+     * New connections (to peers and for snapshot chunks) present the key and certificate and trust the CA in
+     * {@code options}; connections already open keep theirs until they end.
+     */
+    public io.vertx.core.Future<Boolean> reloadTls(io.vertx.core.net.SSLOptions options) {
+        return client.updateSSLOptions(options, true);
+    }
+
     /** Where round-trip times and send failures go (metrics). */
     public void stats(PeerStats stats) {
         this.stats = stats == null ? PeerStats.NONE : stats;

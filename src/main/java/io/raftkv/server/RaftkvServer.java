@@ -66,6 +66,7 @@ public class RaftkvServer {
     private StreamPeerTransport transport;
     private volatile PeerListener peerListener;
     private volatile PeerTls peerTls;
+    private volatile String peerTlsStamp;
     private final NodePeerGate peerGate = new NodePeerGate(this);
     private volatile KvNodeSnapshots snapshots;
     private volatile Map<String, URI> members;
@@ -157,6 +158,7 @@ public class RaftkvServer {
         }
         if (peerTls != null) {
             warmUpTls();
+            peerTlsStamp = peerTls.stamp();
         }
         transport = new StreamPeerTransport(vertx, config.nodeId(), directory::peerUrl, peerTls, config.requestTimeout(),
                 config.peerMaxFrameBytes());
@@ -413,6 +415,54 @@ public class RaftkvServer {
                 logStorage.resetTo(s);
             }
         });
+    }
+
+    /**
+     * Renewed peer certificates (cert-manager, a rotated Secret, new files) are taken without a restart: when the key,
+     * certificate or CA file changes, and the new certificate still names this node, the peer listener and the
+     * transport use them for every new connection (open ones keep theirs until they end). A replacement that is
+     * unreadable or names another node is not taken; the event log says why.
+     */
+    @Scheduled(every = "${raftkv.peer-tls-reload-interval:10s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void reloadPeerTlsIfChanged() {
+        PeerTls tls = peerTls;
+        String before = peerTlsStamp;
+        if (tls == null || before == null) {
+            return;
+        }
+        String now = tls.stamp();
+        if (now.equals(before)) {
+            return;
+        }
+        peerTlsStamp = now;
+        String problem = tls.problemFor(config.nodeId());
+        EventLog ev = events;
+        if (problem != null) {
+            LOG.warnf("raftkv node %s: the peer TLS files changed but were not reloaded: %s", config.nodeId(), problem);
+            if (ev != null) {
+                ev.log("peer TLS files changed but NOT reloaded: " + problem);
+            }
+            return;
+        }
+        try {
+            PeerListener l = peerListener;
+            if (l != null) {
+                l.reloadTls(tls.sslOptions()).toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            StreamPeerTransport t = transport;
+            if (t != null) {
+                t.reloadTls(tls.sslOptions()).toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            LOG.infof("raftkv node %s: peer TLS certificates reloaded", config.nodeId());
+            if (ev != null) {
+                ev.log("peer TLS certificates reloaded (new connections use them)");
+            }
+        } catch (Exception e) {
+            LOG.warnf("raftkv node %s: reloading the peer TLS certificates failed: %s", config.nodeId(), e.toString());
+            if (ev != null) {
+                ev.log("peer TLS reload failed: " + e);
+            }
+        }
     }
 
     /** Periodic housekeeping: a snapshot when enough was applied or logged since the last one. */

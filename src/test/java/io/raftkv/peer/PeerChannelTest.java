@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
 
 import java.net.ServerSocket;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -273,6 +274,61 @@ class PeerChannelTest {
         assertFalse(failed.containsKey("node2"), "nothing failed to a peer that listens: " + failed);
         assertEquals(1, t.connectionsOpened(), "pings use the messages' connection");
         t.close();
+    }
+
+    @Test
+    void renewedCertificatesAreTakenByNewConnectionsWithoutARestart() throws Exception {
+        Path rotated = PeerCerts.make(Path.of("target/test-peer-certs/rotated"), "node1", "node2");
+        Path live = Files.createDirectories(Path.of("target/test-peer-certs/live-" + System.nanoTime()));
+        for (String f : List.of("node2.crt", "node2.key", "ca.crt")) {
+            Files.copy(CERTS.resolve(f), live.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        PeerTls listenerTls = PeerCerts.tls(live, "node2");
+        PeerListener l = listener(listenerTls, 0, 1 << 20);
+        StreamPeerTransport before = transport("node1", PeerCerts.tls(CERTS, "node1"), l.port());
+        before.send(List.of(heartbeat("node1", "node2", 1)));
+        await("delivered with the first CA", () -> received.stream().anyMatch(m -> m.term() == 1));
+        String stamp = listenerTls.stamp();
+
+        // The files are renewed (a new CA: a cert-manager rotation of the whole chain), then reloaded.
+        for (String f : List.of("node2.crt", "node2.key", "ca.crt")) {
+            Files.copy(rotated.resolve(f), live.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        Files.setLastModifiedTime(live.resolve("node2.crt"), java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 5_000));
+        assertFalse(stamp.equals(listenerTls.stamp()), "the stamp shows the change");
+        assertEquals(null, listenerTls.problemFor("node2"));
+        assertTrue(listenerTls.problemFor("node3").contains("names node node2"), "a certificate of another node is refused");
+        assertTrue(l.reloadTls(listenerTls.sslOptions()).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
+
+        StreamPeerTransport renewed = transport("node1", PeerCerts.tls(rotated, "node1"), l.port());
+        renewed.send(List.of(heartbeat("node1", "node2", 2)));
+        await("delivered with the renewed CA", () -> received.stream().anyMatch(m -> m.term() == 2));
+        StreamPeerTransport stale = transport("node1", PeerCerts.tls(CERTS, "node1"), l.port());
+        java.util.concurrent.atomic.AtomicLong notSent = new java.util.concurrent.atomic.AtomicLong();
+        stale.stats(new PeerStats() {
+            @Override
+            public void roundTrip(String peer, long nanos) {
+            }
+
+            @Override
+            public void sendFailed(String peer, long messages) {
+                notSent.addAndGet(messages);
+            }
+        });
+        stale.send(List.of(heartbeat("node1", "node2", 3)));
+        await("the old CA's connection attempt failed", () -> notSent.get() > 0);
+        assertFalse(stale.connected("node2"), "a certificate of the old CA is no longer trusted for new connections");
+        assertTrue(received.stream().noneMatch(m -> m.term() == 3));
+        // And the transport side: reloaded to the renewed files, a transport connects to a listener of the new CA.
+        assertTrue(stale.reloadTls(PeerCerts.tls(rotated, "node1").sslOptions()).toCompletionStage().toCompletableFuture()
+                .get(10, TimeUnit.SECONDS));
+        await("delivered once the client side reloaded", () -> {
+            stale.send(List.of(heartbeat("node1", "node2", 4)));
+            return received.stream().anyMatch(m -> m.term() == 4);
+        });
+        before.close();
+        renewed.close();
+        stale.close();
     }
 
     @Test
