@@ -4,10 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.dockerjava.api.model.AccessMode;
 import com.github.dockerjava.api.model.Bind;
-import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.Volume;
 import io.raftkv.snapshot.SnapshotFileReader;
 import io.raftkv.snapshot.SnapshotHeader;
@@ -15,25 +13,17 @@ import org.junit.jupiter.api.Test;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.Network;
-import org.testcontainers.containers.startupcheck.OneShotStartupCheckStrategy;
 import org.testcontainers.lifecycle.Startables;
-import org.testcontainers.utility.DockerImageName;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 /**
@@ -47,14 +37,9 @@ import java.util.stream.Stream;
 class HelmBackupIT {
 
     private static final String RELEASE = "rk";
-    private static final Duration WAIT = Duration.ofSeconds(90);
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2))
-            .followRedirects(HttpClient.Redirect.NEVER).build();
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final int KEYS = 25;
 
     private final String image = System.getProperty("it.image", "raftkv:jvm");
-    private final Map<String, GenericContainer<?>> pods = new LinkedHashMap<>();
     private final List<String> volumes = new ArrayList<>();
 
     @Test
@@ -72,33 +57,37 @@ class HelmBackupIT {
         StatefulSetPods.CLAIMS.put("rk-raftkv-backup", backups);
         try {
             String backupFile;
-            try (Network network = Network.newNetwork()) {
-                String ns = "raftkv-backup";
+            try (Network network = Network.newNetwork(); ReleasePods pods = new ReleasePods("raftkv-backup")) {
+                String ns = pods.namespace;
                 RenderedChart chart = render(ns).set("backup.enabled", true).set("backup.retain", 2).template();
                 JsonNode sts = chart.one("StatefulSet");
                 List<GenericContainer<?>> first = new ArrayList<>();
                 for (int i = 0; i < 3; i++) {
-                    first.add(pod(sts, ns, i, network, Map.of()));
+                    first.add(pods.pod(sts, RELEASE, i, network, Map.of()));
                 }
                 Startables.deepStart(first).get(180, TimeUnit.SECONDS);
                 for (int i = 0; i < KEYS; i++) {
-                    HttpResponse<String> r = atLeader("PUT", "/v1/kv/backup/k" + i, "v" + i);
+                    HttpResponse<String> r = pods.atLeader("PUT", "/v1/kv/backup/k" + i, "v" + i);
                     assertEquals(200, r.statusCode(), r.body());
                 }
-                JsonNode job = chart.one("CronJob").path("spec").path("jobTemplate");
-                String logs = runJob(job, network, ns, backups);
+                JsonNode job = chart.one("CronJob").path("spec").path("jobTemplate").path("spec").path("template").path("spec");
+                for (JsonNode m : job.path("containers").get(0).path("volumeMounts")) {
+                    String path = m.path("mountPath").asText();
+                    assertTrue(path.equals("/backups") || path.equals("/tmp"), "a mount this test does not provide: " + path);
+                }
+                String logs = pods.runJob(job, network, List.of(new Bind(backups.toString(), new Volume("/backups"), AccessMode.rw)));
+                System.out.println("[helm-backup-it] backup job:\n" + logs);
                 assertTrue(logs.contains("saved snapshot at index"), logs);
                 List<Path> files = list(backups);
                 assertEquals(1, files.size(), files.toString());
                 SnapshotHeader h = SnapshotFileReader.verify(files.get(0));
                 assertTrue(h.keyCount() >= KEYS, "the backup holds the writes: " + h.keyCount() + " keys");
                 backupFile = files.get(0).getFileName().toString();
-                assertEquals(200, atLeader("PUT", "/v1/kv/backup/after", "not in the backup").statusCode());
-                stopPods();
+                assertEquals(200, pods.atLeader("PUT", "/v1/kv/backup/after", "not in the backup").statusCode());
             }
 
-            try (Network network = Network.newNetwork()) {
-                String ns = "raftkv-restore";
+            try (Network network = Network.newNetwork(); ReleasePods pods = new ReleasePods("raftkv-restore")) {
+                String ns = pods.namespace;
                 JsonNode sts = render(ns).set("restore.enabled", true).set("restore.claimName", "rk-raftkv-backup")
                         .set("restore.file", backupFile).template().one("StatefulSet");
                 List<GenericContainer<?>> started = new ArrayList<>();
@@ -115,21 +104,21 @@ class HelmBackupIT {
                             assertTrue(i == 0 ? out.contains("restored snapshot") : out.contains("nothing to do"), out);
                         }
                     }
-                    started.add(pod(sts, ns, i, network, data));
+                    started.add(pods.pod(sts, RELEASE, i, network, data));
                 }
                 Startables.deepStart(started).get(180, TimeUnit.SECONDS);
-                JsonNode three = await("three voters", () -> members().filter(m -> voters(m).size() == 3));
-                assertEquals(List.of("rk-raftkv-0", "rk-raftkv-1", "rk-raftkv-2"), voters(three));
+                JsonNode three = ReleasePods.await("three voters", () -> pods.members().filter(m -> ReleasePods.voters(m).size() == 3));
+                assertEquals(List.of("rk-raftkv-0", "rk-raftkv-1", "rk-raftkv-2"), ReleasePods.voters(three));
                 for (int i = 0; i < KEYS; i++) {
-                    HttpResponse<String> r = atLeader("GET", "/v1/kv/backup/k" + i, null);
+                    HttpResponse<String> r = pods.atLeader("GET", "/v1/kv/backup/k" + i, null);
                     assertEquals(200, r.statusCode(), "backup/k" + i + ": " + r.body());
                     assertEquals("v" + i, r.body());
                 }
-                assertEquals(404, atLeader("GET", "/v1/kv/backup/after", null).statusCode(), "written after the backup");
-                assertEquals(200, atLeader("PUT", "/v1/kv/backup/restored", "yes").statusCode());
+                assertEquals(404, pods.atLeader("GET", "/v1/kv/backup/after", null).statusCode(), "written after the backup");
+                assertEquals(200, pods.atLeader("PUT", "/v1/kv/backup/restored", "yes").statusCode());
 
                 // Ordinal 0's pod again on its volume (a restart): the init container leaves the data alone.
-                pods.remove("rk-raftkv-0").stop();
+                pods.stop("rk-raftkv-0");
                 StatefulSetPods.Pod p0 = StatefulSetPods.pod(sts, ns, 0);
                 Map<String, String> data0 = Map.of("/data", volumes.get(0));
                 for (GenericContainer<?> init : StatefulSetPods.initContainers(sts, p0, network, data0, Duration.ofSeconds(120))) {
@@ -138,13 +127,11 @@ class HelmBackupIT {
                         assertTrue(init.getLogs().contains("already holds data"), init.getLogs());
                     }
                 }
-                pod(sts, ns, 0, network, data0).start();
-                await("backup/restored on the restarted rk-raftkv-0", () -> send("rk-raftkv-0", "GET",
+                pods.pod(sts, RELEASE, 0, network, data0).start();
+                ReleasePods.await("backup/restored on the restarted rk-raftkv-0", () -> pods.send("rk-raftkv-0", "GET",
                         "/v1/kv/backup/restored?consistency=stale", null).filter(r -> r.statusCode() == 200));
-                stopPods();
             }
         } finally {
-            stopPods();
             StatefulSetPods.CLAIMS.remove("rk-raftkv-backup");
             for (String v : volumes) {
                 try {
@@ -165,112 +152,10 @@ class HelmBackupIT {
                 .set("clientTls.enabled", false).set("auth.enabled", false);
     }
 
-    private GenericContainer<?> pod(JsonNode sts, String ns, int ordinal, Network network, Map<String, String> data) {
-        StatefulSetPods.Pod pod = StatefulSetPods.pod(sts, ns, ordinal);
-        String service = RELEASE + "-raftkv." + ns + ".svc." + StatefulSetPods.CLUSTER_DOMAIN;
-        GenericContainer<?> c = (data.isEmpty() ? StatefulSetPods.container(sts, pod, network)
-                : StatefulSetPods.container(sts, pod, network, data)).withNetworkAliases(service);
-        pods.put(pod.name(), c);
-        return c;
-    }
-
-    private void stopPods() {
-        pods.values().forEach(GenericContainer::stop);
-        pods.clear();
-    }
-
-    /** The rendered Job's container, run to completion as the CronJob's Job would run it; its output. */
-    private String runJob(JsonNode jobTemplate, Network network, String ns, Path backups) {
-        JsonNode c = jobTemplate.path("spec").path("template").path("spec").path("containers").get(0);
-        List<String> args = new ArrayList<>();
-        c.path("args").forEach(a -> args.add(a.asText()));
-        for (JsonNode m : c.path("volumeMounts")) {
-            String path = m.path("mountPath").asText();
-            assertTrue(path.equals("/backups") || path.equals("/tmp"), "a mount this test does not provide: " + path);
-        }
-        try (GenericContainer<?> job = new GenericContainer<>(DockerImageName.parse(c.path("image").asText()))
-                .withImagePullPolicy(i -> false)
-                .withNetwork(network)
-                .withTmpFs(Map.of("/tmp", "rw,uid=1001"))
-                .withCreateContainerCmdModifier(cmd -> {
-                    cmd.withCmd(args).withUser(c.path("securityContext").path("runAsUser").asText("1001"));
-                    cmd.getHostConfig().withReadonlyRootfs(true).withCapDrop(Capability.ALL)
-                            .withSecurityOpts(List.of("no-new-privileges"))
-                            .withBinds(new Bind(backups.toString(), new Volume("/backups"), AccessMode.rw))
-                            .withDnsSearch(List.of(ns + ".svc." + StatefulSetPods.CLUSTER_DOMAIN));
-                })
-                .withStartupCheckStrategy(new OneShotStartupCheckStrategy().withTimeout(Duration.ofSeconds(180)))) {
-            try {
-                job.start();
-            } catch (RuntimeException e) {
-                throw new AssertionError("the backup job failed:\n" + job.getLogs(), e);
-            }
-            String logs = job.getLogs();
-            System.out.println("[helm-backup-it] backup job:\n" + logs);
-            return logs;
-        }
-    }
-
     private static List<Path> list(Path dir) throws Exception {
         try (Stream<Path> s = Files.list(dir)) {
             return s.filter(p -> p.getFileName().toString().endsWith(".snap")).sorted().toList();
         }
     }
 
-    private HttpResponse<String> atLeader(String method, String path, String body) throws Exception {
-        return await(method + " " + path + " at the leader", () -> {
-            for (String id : pods.keySet()) {
-                Optional<HttpResponse<String>> r = send(id, method, path, body);
-                if (r.isPresent() && r.get().statusCode() != 307 && r.get().statusCode() != 503) {
-                    return r;
-                }
-            }
-            return Optional.empty();
-        });
-    }
-
-    private Optional<JsonNode> members() {
-        for (String id : pods.keySet()) {
-            Optional<JsonNode> m = send(id, "GET", "/v1/members", null).filter(r -> r.statusCode() == 200).map(r -> {
-                try {
-                    return JSON.readTree(r.body());
-                } catch (Exception e) {
-                    return null;
-                }
-            }).filter(j -> j.hasNonNull("leader") && j.path("leader").asText().equals(id));
-            if (m.isPresent()) {
-                return m;
-            }
-        }
-        return Optional.empty();
-    }
-
-    private static List<String> voters(JsonNode members) {
-        List<String> out = new ArrayList<>();
-        members.path("members").forEach(m -> {
-            if ("voter".equals(m.path("role").asText())) {
-                out.add(m.path("id").asText());
-            }
-        });
-        return out;
-    }
-
-    private Optional<HttpResponse<String>> send(String id, String method, String path, String body) {
-        GenericContainer<?> c = pods.get(id);
-        if (c == null || !c.isRunning()) {
-            return Optional.empty();
-        }
-        try {
-            URI uri = URI.create("http://" + c.getHost() + ":" + c.getMappedPort(8080) + path);
-            HttpRequest.BodyPublisher p = body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body);
-            return Optional.of(HTTP.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).method(method, p).build(),
-                    HttpResponse.BodyHandlers.ofString()));
-        } catch (Exception e) {
-            return Optional.empty();
-        }
-    }
-
-    private static <T> T await(String what, Supplier<Optional<T>> probe) throws InterruptedException {
-        return io.raftkv.it.Waits.await(what, WAIT, probe);
-    }
 }
