@@ -84,11 +84,30 @@ public class ClusterStreamResource {
         viewer.put("admin", !auth || (p != null && p.may(Access.ADMIN)));
         try {
             streams().open(auth ? authorization : null, viewer,
-                    onClose -> new Viewer(sink, sse, STUCK_AFTER.toNanos(), onClose));
+                    onClose -> new Viewer(connection(sink, sse), STUCK_AFTER.toNanos(), onClose));
         } catch (ClusterStreams.FullException e) {
             throw new ProblemException(Problem.builder(429, "Too Many Requests", e.getMessage(), null)
                     .header("Retry-After", "5").build());
         }
+    }
+
+    private static Viewer.Connection connection(SseEventSink sink, Sse sse) {
+        return new Viewer.Connection() {
+            @Override
+            public boolean isClosed() {
+                return sink.isClosed();
+            }
+
+            @Override
+            public java.util.concurrent.CompletionStage<?> send(String data, long id) {
+                return sink.send(sse.newEventBuilder().name("view").id(Long.toString(id)).data(String.class, data).build());
+            }
+
+            @Override
+            public void close() {
+                sink.close();
+            }
+        };
     }
 
     /** Connections streamed now (tests). */

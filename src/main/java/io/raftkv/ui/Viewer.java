@@ -1,10 +1,8 @@
 package io.raftkv.ui;
 
-import jakarta.ws.rs.sse.OutboundSseEvent;
-import jakarta.ws.rs.sse.Sse;
-import jakarta.ws.rs.sse.SseEventSink;
 import org.jboss.logging.Logger;
 
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -16,10 +14,19 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class Viewer {
 
+    /** The connection: an SSE sink at the edge ({@link ClusterStreamResource}), a fake one in tests. */
+    interface Connection {
+        boolean isClosed();
+
+        /** Sends one {@code event: view} with this data and id; completes once written. */
+        CompletionStage<?> send(String json, long id);
+
+        void close();
+    }
+
     private static final Logger LOG = Logger.getLogger(Viewer.class);
 
-    private final SseEventSink sink;
-    private final Sse sse;
+    private final Connection sink;
     private final long stuckNanos;
     private final Runnable onClose;
     private final AtomicReference<String> newest = new AtomicReference<>();
@@ -28,9 +35,8 @@ final class Viewer {
     private volatile long writeStartedNanos;
     private long sequence;
 
-    Viewer(SseEventSink sink, Sse sse, long stuckNanos, Runnable onClose) {
+    Viewer(Connection sink, long stuckNanos, Runnable onClose) {
         this.sink = sink;
-        this.sse = sse;
         this.stuckNanos = stuckNanos;
         this.onClose = onClose;
     }
@@ -62,11 +68,9 @@ final class Viewer {
                 }
                 continue;
             }
-            OutboundSseEvent event = sse.newEventBuilder().name("view").id(Long.toString(++sequence))
-                    .data(String.class, json).build();
             writeStartedNanos = System.nanoTime();
             try {
-                sink.send(event).whenComplete((v, err) -> {
+                sink.send(json, ++sequence).whenComplete((v, err) -> {
                     writing.set(false);
                     if (err != null) {
                         close("sending failed: " + err);
