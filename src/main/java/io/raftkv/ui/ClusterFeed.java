@@ -35,19 +35,19 @@ final class ClusterFeed {
     static final int EVENT_LINES = 20;
 
     private final String observer;
-    private final URI self;
     private final UnaryOperator<URI> clientUrl;
     private final CtlClient client;
     private final Map<String, Object> viewer;
     private final ObjectMapper json;
     private final Set<Viewer> viewers = ConcurrentHashMap.newKeySet();
     private volatile String last;
+    /** Each member's lines as last fetched, shown (marked as such) while it does not answer. Touched by rounds only. */
+    private final Map<String, ClusterViewJson.Events> lastEvents = new ConcurrentHashMap<>();
     private ScheduledFuture<?> task;
 
-    ClusterFeed(String observer, URI self, UnaryOperator<URI> clientUrl, CtlClient client, Map<String, Object> viewer,
+    ClusterFeed(String observer, UnaryOperator<URI> clientUrl, CtlClient client, Map<String, Object> viewer,
                 ObjectMapper json) {
         this.observer = observer;
-        this.self = self;
         this.clientUrl = clientUrl;
         this.client = client;
         this.viewer = viewer;
@@ -116,33 +116,43 @@ final class ClusterFeed {
         }
         Map<String, ClusterViewJson.Events> events = new LinkedHashMap<>();
         for (ClusterView.Member m : v.members()) {
+            ClusterViewJson.Events e = null;
             if (m.status() != null && m.reachedAt() != null) {
-                events.put(m.id(), events(m.reachedAt()));
+                e = events(m.reachedAt());
+            }
+            if (e != null && e.error() == null) {
+                lastEvents.put(m.id(), new ClusterViewJson.Events(e.lines(), null, at));
+            } else {
+                ClusterViewJson.Events known = lastEvents.get(m.id());
+                if (known != null) {
+                    e = new ClusterViewJson.Events(known.lines(), (e == null ? "unreachable" : e.error())
+                            + ": the lines as of " + known.asOf(), known.asOf());
+                }
+            }
+            if (e != null) {
+                events.put(m.id(), e);
             }
         }
+        lastEvents.keySet().retainAll(v.members().stream().map(ClusterView.Member::id).toList());
         return ClusterViewJson.of(observer, at, viewer, v, events);
     }
 
     private ClusterViewJson.Events events(URI at) {
         CtlClient.Answer a = client.at(at, "GET", "/v1/events?limit=" + EVENT_LINES, null);
         if (a == null) {
-            return new ClusterViewJson.Events(List.of(), "unreachable");
+            return new ClusterViewJson.Events(List.of(), "unreachable", null);
         }
         if (a.status() != 200) {
-            return new ClusterViewJson.Events(List.of(), a.problem());
+            return new ClusterViewJson.Events(List.of(), a.problem(), null);
         }
         try {
             List<String> lines = new ArrayList<>();
             for (JsonNode l : a.json().path("lines")) {
                 lines.add(l.asText());
             }
-            return new ClusterViewJson.Events(lines, null);
+            return new ClusterViewJson.Events(lines, null, null);
         } catch (CtlException e) {
-            return new ClusterViewJson.Events(List.of(), e.getMessage());
+            return new ClusterViewJson.Events(List.of(), e.getMessage(), null);
         }
-    }
-
-    URI self() {
-        return self;
     }
 }

@@ -15,7 +15,6 @@ import jakarta.annotation.PreDestroy;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import jakarta.ws.rs.GET;
-import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.Context;
@@ -74,8 +73,9 @@ public class ClusterStreamResource {
 
     @GET
     @Produces(MediaType.SERVER_SENT_EVENTS)
-    public void stream(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization, @Context RoutingContext rc,
-                       @Context SseEventSink sink, @Context Sse sse) {
+    public void stream(@Context HttpHeaders headers, @Context RoutingContext rc, @Context SseEventSink sink,
+                       @Context Sse sse) {
+        String authorization = headers.getHeaderString(HttpHeaders.AUTHORIZATION);
         Map<String, Object> viewer = new LinkedHashMap<>();
         boolean auth = authenticator.enabled();
         Principal p = auth ? rc.get(AuthFilter.PRINCIPAL) : null;

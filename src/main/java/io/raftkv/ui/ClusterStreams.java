@@ -67,7 +67,7 @@ final class ClusterStreams {
             String token = authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)
                     ? authorization.substring(7).trim() : null;
             CtlClient client = new CtlClient(List.of(settings.selfUrl()), token, settings.cacert(), settings.requestTimeout());
-            feed = new ClusterFeed(settings.nodeId(), settings.selfUrl(), settings.clientUrl(), client, viewer, json);
+            feed = new ClusterFeed(settings.nodeId(), settings.clientUrl(), client, viewer, json);
             feeds.put(key, feed);
         }
         ClusterFeed f = feed;

@@ -16,8 +16,11 @@ import java.util.Map;
  */
 final class ClusterViewJson {
 
-    /** A member's recent event-log lines, or why they could not be had. */
-    record Events(List<String> lines, String error) {
+    /**
+     * A member's recent event-log lines, or why they could not be had; when it does not answer, the lines last had
+     * from it (as of {@code asOf}) with the error saying so.
+     */
+    record Events(List<String> lines, String error, Instant asOf) {
     }
 
     private ClusterViewJson() {

@@ -240,8 +240,11 @@
       var col = el('div', 'member-events');
       col.dataset.member = m.id;
       col.appendChild(el('h3', null, m.id));
-      var pre = el('pre');
       var lines = m.events || [];
+      var pre = el('pre', lines.length && m.eventsError ? 'stale' : '');
+      if (lines.length && m.eventsError) {
+        col.appendChild(el('div', 'why', m.eventsError));
+      }
       if (!lines.length) {
         pre.appendChild(el('span', 'dim', m.eventsError || (m.reachable ? 'no events yet' : 'unreachable')));
       }
