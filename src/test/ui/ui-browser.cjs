@@ -6,6 +6,10 @@
 //                                               row says leader; answers {leader, term}
 //   {"cmd":"waitRole","member":ID,"role":R,"timeoutMs":N}   until that member's row shows role R
 //   {"cmd":"transfer","to":ID,"timeoutMs":N}    pick ID, press the transfer button, wait for the result: {text}
+//   {"cmd":"waitState","state":S,"timeoutMs":N} until the connection badge's state is S (live, auth, down...)
+//   {"cmd":"token","token":T,"timeoutMs":N}     enter T in the token form (opened first if hidden) and use it
+//   {"cmd":"visible","selector":S}              whether S is shown: {visible}
+//   {"cmd":"waitFor","selector":S,"timeoutMs":N}   until S is shown
 //   {"cmd":"screenshot","path":P}               the whole page as PNG
 //   {"cmd":"quit"}
 'use strict';
@@ -70,6 +74,21 @@ async function run(c) {
       }, null, { timeout: c.timeoutMs, polling: 100 });
       return { text: await page.textContent('#transfer-result') };
     }
+    case 'waitState':
+      await page.waitForSelector('#connection[data-state="' + c.state + '"]', { timeout: c.timeoutMs });
+      return {};
+    case 'token':
+      if (await page.isHidden('#token-panel')) {
+        await page.click('#token-change', { timeout: c.timeoutMs });
+      }
+      await page.fill('#token', c.token, { timeout: c.timeoutMs });
+      await page.click('#token-form button[type="submit"]', { timeout: c.timeoutMs });
+      return {};
+    case 'visible':
+      return { visible: await page.isVisible(c.selector) };
+    case 'waitFor':
+      await page.waitForSelector(c.selector, { timeout: c.timeoutMs });
+      return {};
     case 'screenshot':
       await page.screenshot({ path: c.path, fullPage: true });
       return {};

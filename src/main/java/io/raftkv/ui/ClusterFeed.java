@@ -107,7 +107,7 @@ final class ClusterFeed {
 
     /** One view of the cluster, as this node sees it now. */
     Map<String, Object> gather() {
-        Instant at = Instant.now();
+        Instant at = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
         ClusterView v;
         try {
             v = ClusterView.gather(client, clientUrl);

@@ -44,7 +44,8 @@
           return r.text().then(function (body) { throw new Error('HTTP ' + r.status + ' ' + body); });
         }
         state.needToken = false;
-        $('token-panel').hidden = !token();
+        $('token-panel').hidden = true;
+        $('token-change').hidden = !token();
         setConnection('live', 'live');
         state.retryMs = 500;
         return read(r.body.getReader(), controller);
@@ -111,9 +112,9 @@
     var detail = '';
     try { detail = JSON.parse(body).detail || ''; } catch (e) { detail = body; }
     $('token-panel').hidden = false;
-    $('token-why').textContent = (status === 401
-      ? 'This node has authentication on: paste a token with a read grant. '
-      : 'This token may not see the cluster view (it needs a read grant). ') + detail;
+    $('token-why').textContent = status === 401
+      ? 'This node has authentication on: paste a token with a read grant. ' + detail
+      : 'The stream was refused (403): ' + detail;
     setConnection('auth', status === 401 ? 'token needed' : 'token refused');
     $('token').focus();
   }
@@ -298,6 +299,11 @@
   $('token-forget').addEventListener('click', function () {
     try { sessionStorage.removeItem(TOKEN_KEY); } catch (e) { /* ignore */ }
     connect();
+  });
+  $('token-change').addEventListener('click', function () {
+    $('token-panel').hidden = false;
+    $('token-why').textContent = 'A token is in use for this tab; paste another one, or forget it.';
+    $('token').focus();
   });
   $('transfer-form').addEventListener('submit', transfer);
   setInterval(function () {
