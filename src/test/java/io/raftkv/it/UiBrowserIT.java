@@ -188,7 +188,7 @@ class UiBrowserIT {
             ProcessBuilder pb = new ProcessBuilder("node", DRIVER.toString());
             pb.environment().put("NODE_PATH", MODULES.toString());
             pb.environment().put("UI_CHROMIUM", CHROMIUM.toString());
-            pb.redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
+            pb.redirectError(ProcessBuilder.Redirect.to(log.toFile()));
             process = pb.start();
             in = new java.io.OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
             Thread reader = new Thread(() -> {
