@@ -20,7 +20,6 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
-import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.sse.Sse;
 import jakarta.ws.rs.sse.SseEventSink;
 
@@ -62,7 +61,11 @@ public class ClusterStreamResource {
 
     private synchronized ClusterStreams streams() {
         if (streams == null) {
-            URI self = tls.clientUrl(server.members().get(server.nodeId()));
+            URI own = server.members() == null ? null : server.members().get(server.nodeId());
+            if (own == null) {
+                throw new ProblemException(Problem.unavailable("the node is starting"));
+            }
+            URI self = tls.clientUrl(own);
             ClusterStreams.Settings s = new ClusterStreams.Settings(server.nodeId(), self, tls::clientUrl,
                     config.joinCacert().map(java.nio.file.Path::of).orElse(null), Duration.ofSeconds(2),
                     PERIOD_MILLIS, MAX_VIEWERS, STUCK_AFTER);
