@@ -8,8 +8,11 @@
 #   5. native executable      scripts/native.sh --no-image (GRAALVM_HOME, native-image on the PATH, or
 #                             ../shared/native-image/install.sh; never the registry-bound container build)
 #   6. image raftkv:native    scripts/image.sh native
-#   7. integration tests jvm  ./mvnw -B failsafe:integration-test failsafe:verify -DskipITs=false -Dit.image=raftkv:jvm
-#                             (Testcontainers, the process lab, the Helm wiring test; test classes from phase 3)
+#   7. integration tests jvm  scripts/browser-deps.sh first (chromium, node, playwright-core for UiBrowserIT; quick
+#                             when installed), then
+#                             ./mvnw -B failsafe:integration-test failsafe:verify -DskipITs=false -Dit.image=raftkv:jvm
+#                             (Testcontainers, the process lab, the browser test, the Helm wiring test; test classes
+#                             from phase 3)
 #   8. integration tests native   the same suite against raftkv:native (the container and Helm tests; the
 #                             process lab runs JVM processes and ran in phase 7)
 #
@@ -122,6 +125,7 @@ if [ $native = yes ]; then
 fi
 
 phase "integration tests jvm"
+scripts/browser-deps.sh
 ./mvnw -B "${MVN_ARGS[@]}" failsafe:integration-test failsafe:verify -DskipITs=false -Dit.image=raftkv:jvm
 mv target/failsafe-reports target/failsafe-reports-jvm
 

@@ -34,7 +34,12 @@ public class OpenApiDocs implements OASFilter {
                     + "Last-Event-ID or fromIndex; progress events while idle; a final cut-off event when the watcher "
                     + "reads too slowly, its history is gone, or the node stops. Served by every member.", 400, 410, 429, 503),
             op("GET /v1/log", "This node's log entries, decoded.", 400, 503),
-            op("GET /v1/status", "This node's role, term, leader, indexes, snapshot and disk use.", 503),
+            op("GET /v1/status", "This node's role, term, leader (and since when), indexes, snapshot and disk use.", 503),
+            op("GET /v1/events", "The newest lines of this node's event log (elections, leader changes, snapshots...).", 400),
+            op("GET /v1/cluster/stream", "The cluster view as Server-Sent Events: about every 0.75 s an event view with "
+                    + "every member's role, term, indexes, lags, snapshot and recent event lines, as this node sees "
+                    + "them (members that do not answer are shown unreachable). What the page at /ui shows.", 429),
+            op("GET /ui", "The cluster view's page, for browsers (redirects to /ui/)."),
             op("GET /v1/members", "The cluster configuration (voters and learners); on the leader with their progress.", 503),
             op("POST /v1/members", "Add a member (as a learner; promoted once caught up unless learner=true).", 307, 400, 409, 503, 504),
             op("DELETE /v1/members/{id}", "Remove a member (force=true: even below a live quorum).", 307, 400, 409, 412, 503, 504),
@@ -42,7 +47,8 @@ public class OpenApiDocs implements OASFilter {
             op("POST /v1/members/{id}/replace", "Replace a member that came back with another data directory.", 307, 400, 409, 503, 504),
             op("POST /v1/snapshot", "Snapshot this node's state machine now and compact its log.", 409, 503, 507),
             op("GET /v1/snapshot", "Download this node's newest snapshot file (self-checking format, see the README).", 404, 503),
-            op("POST /v1/leader/transfer", "Hand leadership to a member (to=ID) or the most up-to-date follower.", 307, 400, 409, 503, 504));
+            op("POST /v1/leader/transfer", "Hand leadership to a member (to=ID) or the most up-to-date follower. A "
+                    + "follower redirects, or forwards it to the leader when asked with Raftkv-Forward: leader.", 307, 400, 409, 503, 504));
 
     private static final Map<String, String> PARAMETERS = Map.ofEntries(
             Map.entry("key", "the key: any UTF-8 (slashes included), at most 1 KiB"),

@@ -45,6 +45,8 @@ public class StatusResource {
             out.put("votedFor", r.votedFor());
             out.put("leader", r.leader());
             out.put("leaderUrl", s.leaderUrl());
+            out.put("leaderSince", s.leaderSinceMillis() == 0 ? null
+                    : java.time.Instant.ofEpochMilli(s.leaderSinceMillis()).toString());
             out.put("commitIndex", r.commitIndex());
             out.put("lastApplied", r.lastApplied());
             out.put("firstIndex", r.firstIndex());

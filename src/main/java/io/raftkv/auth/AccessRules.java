@@ -42,11 +42,18 @@ public final class AccessRules {
             new Rule("/q/health*", ANY, r -> Access.NONE),
             // The API's description is no secret (what tools and people read first).
             new Rule("/q/openapi*", READS, r -> Access.NONE),
+            // The cluster view's page (HTML, script, style): no data in it; it asks for a token for the stream.
+            new Rule("/ui", READS, r -> Access.NONE),
+            new Rule("/ui/", READS, r -> Access.NONE),
             new Rule("/v1/kv/", READS, r -> Access.read(key(r, "/v1/kv/"))),
             new Rule("/v1/kv/", Set.of("PUT", "DELETE"), r -> Access.write(key(r, "/v1/kv/"))),
             new Rule("/v1/kv", READS, r -> Access.read(r.query().apply("prefix"))),
             new Rule("/v1/watch", READS, r -> Access.read(r.query().apply("prefix"))),
             new Rule("/v1/status", READS, r -> Access.AUTHENTICATED),
+            // The cluster view (every member's status and recent event-log lines) and a node's event-log lines: no
+            // key or value in them, but more than a status; the read role (a read grant on any prefix).
+            new Rule("/v1/cluster/stream", READS, r -> Access.READ_ROLE),
+            new Rule("/v1/events", READS, r -> Access.READ_ROLE),
             // Reading the membership tells no more than /v1/status does; changing it is for admins.
             new Rule("/v1/members", READS, r -> Access.AUTHENTICATED),
             new Rule("/v1/members*", ANY, r -> Access.ADMIN),

@@ -19,6 +19,7 @@ public record Principal(String name, List<Grant> grants, Source source) {
         return switch (access.kind()) {
             case NONE, AUTHENTICATED -> true;
             case ADMIN -> grants.stream().anyMatch(g -> g.allows(Grant.Role.ADMIN, ""));
+            case READ_ROLE -> grants.stream().anyMatch(g -> g.role() == Grant.Role.READ);
             case READ -> grants.stream().anyMatch(g -> g.allows(Grant.Role.READ, access.key()));
             case WRITE -> grants.stream().anyMatch(g -> g.allows(Grant.Role.WRITE, access.key()));
         };

@@ -11,12 +11,13 @@ import java.util.Map;
 /**
  * What every member says of itself: the configuration (GET /v1/members from any endpoint, the leader's answer when
  * it can be had) and each member's GET /v1/status, fetched from the endpoints given and, for members not among them,
- * from the member's own URL.
+ * from the member's own URL. Used by {@code raftkvctl status}/{@code check} and by the nodes' cluster view
+ * ({@code io.raftkv.ui}), which asks through its own node and reaches the other members at their client URLs.
  */
-final class ClusterView {
+public final class ClusterView {
 
     /** One member: its id, the URL it was reached at (or its configured URL), its status (null: unreachable). */
-    record Member(String id, String configuredUrl, String role, URI reachedAt, JsonNode status, String error) {
+    public record Member(String id, String configuredUrl, String role, URI reachedAt, JsonNode status, String error) {
     }
 
     final List<Member> members = new ArrayList<>();
@@ -24,7 +25,15 @@ final class ClusterView {
     String leader;
     long leaderCommit = -1;
 
-    static ClusterView gather(CtlClient client) {
+    public static ClusterView gather(CtlClient client) {
+        return gather(client, u -> u);
+    }
+
+    /**
+     * As {@link #gather(CtlClient)}; {@code clientUrl} maps a member's configured URL to the one to ask it at (with
+     * client TLS on: its HTTPS URL).
+     */
+    public static ClusterView gather(CtlClient client, java.util.function.UnaryOperator<URI> clientUrl) {
         ClusterView v = new ClusterView();
         Map<String, JsonNode> statusById = new LinkedHashMap<>();
         Map<String, URI> reachedAt = new LinkedHashMap<>();
@@ -59,7 +68,7 @@ final class ClusterView {
             URI at = reachedAt.get(id);
             String error = null;
             if (s == null && url != null) {
-                URI u = URI.create(url);
+                URI u = clientUrl.apply(URI.create(url));
                 CtlClient.Answer a = client.at(u, "GET", "/v1/status", null);
                 if (a != null && a.status() == 200) {
                     s = a.json();
@@ -78,15 +87,29 @@ final class ClusterView {
         return v;
     }
 
+    public List<Member> members() {
+        return members;
+    }
+
+    /** The configuration as GET /v1/members answered it (the leader's answer when it could be had). */
+    public JsonNode configuration() {
+        return configuration;
+    }
+
+    /** The leader as the configuration's answer names it (null: none known). */
+    public String leader() {
+        return leader;
+    }
+
     /** Entries the member has still to apply of what the leader committed (null when either is unknown). */
-    Long lag(Member m) {
+    public Long lag(Member m) {
         if (m.status() == null || leaderCommit < 0) {
             return null;
         }
         return Math.max(0, leaderCommit - m.status().path("lastApplied").asLong());
     }
 
-    Member member(String id) {
+    public Member member(String id) {
         for (Member m : members) {
             if (m.id().equals(id)) {
                 return m;

@@ -24,6 +24,9 @@ import java.util.Objects;
  * Each line is written and flushed to the operating system at once (no fsync: the log is for people, not recovery).
  * Line breaks inside a message are escaped so that an event is always one line. Thread-safe. A failing write is
  * reported once in the application log and does not stop the node.
+ * <p>
+ * The newest {@value #RECENT_LINES} lines are also kept in memory ({@link #recent(int)}, for {@code GET /v1/events}
+ * and the cluster view), seeded at open from the tail of the file, so a restarted node still shows what came before.
  */
 public final class EventLog implements AutoCloseable {
 
@@ -33,6 +36,12 @@ public final class EventLog implements AutoCloseable {
     private static final DateTimeFormatter TIMESTAMP =
             DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
+    /** Lines kept in memory for {@link #recent(int)}. */
+    public static final int RECENT_LINES = 200;
+    /** How much of the file's tail is read at open to seed the recent lines. */
+    private static final int SEED_BYTES = 32 * 1024;
+
+    private final java.util.ArrayDeque<String> recent = new java.util.ArrayDeque<>();
     private final Path file;
     private final String nodeId;
     private final Clock clock;
@@ -59,9 +68,12 @@ public final class EventLog implements AutoCloseable {
         Path file = dataDir.resolve(FILE_NAME).toAbsolutePath();
         try {
             Files.createDirectories(dataDir);
+            java.util.List<String> tail = tail(file);
             Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
                     StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-            return new EventLog(file, nodeId, clock, w);
+            EventLog log = new EventLog(file, nodeId, clock, w);
+            tail.forEach(log::remember);
+            return log;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open event log " + file + ": " + e.getMessage(), e);
         }
@@ -73,6 +85,7 @@ public final class EventLog implements AutoCloseable {
             return;
         }
         String line = line(clock.instant(), nodeId, message);
+        remember(line);
         try {
             out.write(line);
             out.write('\n');
@@ -82,6 +95,47 @@ public final class EventLog implements AutoCloseable {
                 warned = true;
                 LOG.warnf("cannot write event log %s: %s (further failures are not reported)", file, e);
             }
+        }
+    }
+
+    /** The newest {@code max} lines (at most {@value #RECENT_LINES}), oldest first. */
+    public synchronized java.util.List<String> recent(int max) {
+        int skip = Math.max(0, recent.size() - Math.max(0, max));
+        return recent.stream().skip(skip).toList();
+    }
+
+    private void remember(String line) {
+        if (recent.size() == RECENT_LINES) {
+            recent.removeFirst();
+        }
+        recent.addLast(line);
+    }
+
+    /** The complete lines in the last {@value #SEED_BYTES} bytes of {@code file} (none if it does not exist). */
+    private static java.util.List<String> tail(Path file) {
+        if (!Files.isRegularFile(file)) {
+            return java.util.List.of();
+        }
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = ch.size();
+            long from = Math.max(0, size - SEED_BYTES);
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate((int) (size - from));
+            while (buf.hasRemaining() && ch.read(buf, from + buf.position()) > 0) {
+                // read on
+            }
+            String text = new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8);
+            java.util.List<String> lines = new java.util.ArrayList<>(text.lines().toList());
+            if (from > 0 && !lines.isEmpty()) {
+                lines.remove(0); // cut in the middle
+            }
+            if (!text.endsWith("\n") && !lines.isEmpty()) {
+                lines.remove(lines.size() - 1); // a line whose write did not complete
+            }
+            lines.removeIf(String::isBlank);
+            return lines.size() <= RECENT_LINES ? lines : lines.subList(lines.size() - RECENT_LINES, lines.size());
+        } catch (IOException e) {
+            LOG.warnf("cannot read the tail of event log %s: %s", file, e);
+            return java.util.List.of();
         }
     }
 

@@ -91,6 +91,8 @@ public final class RaftNode implements AutoCloseable {
     private long appliedSinceFlush;
     private long ticks;
     private Ready.SoftState softState;
+    /** When this node learned of the current leader and term (epoch millis; 0 while no leader is known). */
+    private long leaderSinceMillis;
     private HardState savedHardState;
     private HardState unsavedHardState;
 
@@ -317,7 +319,8 @@ public final class RaftNode implements AutoCloseable {
             Map<String, String> members = new java.util.TreeMap<>();
             settings.members().forEach((k, v) -> members.put(k, v.toString()));
             future.complete(new NodeStatus(s, settings.url(settings.id()).toString(),
-                    s.leader() == null ? null : settings.url(s.leader()).toString(), members, keys, droppedPeerMessages));
+                    s.leader() == null ? null : settings.url(s.leader()).toString(), members, keys, droppedPeerMessages,
+                    s.leader() == null ? 0 : leaderSinceMillis));
         });
         return future.orTimeout(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -454,6 +457,11 @@ public final class RaftNode implements AutoCloseable {
             Ready.SoftState before = softState;
             softState = rd.softState();
             NodeEventLines.roleChanged(events, settings, before, softState);
+            if (softState.leader() == null) {
+                leaderSinceMillis = 0;
+            } else if (!softState.leader().equals(before.leader()) || softState.term() != before.term()) {
+                leaderSinceMillis = System.currentTimeMillis();
+            }
             if (!Objects.equals(softState.leader(), before.leader())) {
                 observer.leaderChanged(softState.leader(), softState.term());
             }

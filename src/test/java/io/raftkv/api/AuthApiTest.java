@@ -36,13 +36,15 @@ class AuthApiTest {
     static final String APP = "app-token-0123456789abcdef";
     static final String READER = "reader-token-0123456789abcdef";
     static final String LATER = "added-later-0123456789abcdef";
+    static final String WRITER = "writer-token-0123456789abcdef";
 
     static final String FILE = """
             # test principals
             %s  ops     admin read:* write:*
             %s  app     read:app/ write:app/config/
             %s  reader  read:*
-            """.formatted(ADMIN, APP, READER);
+            %s  writer  write:app/
+            """.formatted(ADMIN, APP, READER, WRITER);
 
     public static class Profile implements QuarkusTestProfile {
         @Override
@@ -129,6 +131,45 @@ class AuthApiTest {
 
     @Test
     @Order(3)
+    void theClusterViewNeedsTheReadRoleAndItsPageNothing() throws Exception {
+        awaitLeader();
+        // the page and its files are open: it asks for a token itself
+        given().get("/ui/").then().statusCode(200).body(containsString("ui.js"));
+        given().get("/ui/ui.js").then().statusCode(200);
+        given().redirects().follow(false).get("/ui").then().statusCode(301);
+        // the stream and the event lines: 401 without a token, 403 without a read grant
+        given().get("/v1/cluster/stream").then().statusCode(401).header("WWW-Authenticate", startsWith("Bearer"));
+        given().get("/v1/events").then().statusCode(401);
+        as(WRITER).get("/v1/cluster/stream").then().statusCode(403).contentType("application/problem+json")
+                .body("detail", containsString("the read role"));
+        as(WRITER).get("/v1/events").then().statusCode(403);
+        as(APP).get("/v1/events").then().statusCode(200).body("lines.size()", org.hamcrest.Matchers.greaterThan(0));
+        // app (read:app/ only) sees the view, gathered with its own token, and is not offered the transfer
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        try (SseTestClient c = SseTestClient.open("http://localhost:8081/v1/cluster/stream",
+                Map.of("Authorization", "Bearer " + APP))) {
+            assertEquals(200, c.response.statusCode());
+            var v = json.readTree(c.take(1, e -> e.name().equals("view"), Duration.ofSeconds(10)).get(0).data());
+            assertEquals("app", v.path("viewer").path("principal").asText());
+            assertEquals(false, v.path("viewer").path("admin").asBoolean());
+            assertEquals(true, v.path("viewer").path("auth").asBoolean());
+            assertEquals("node1", v.path("leader").asText(), v.toString());
+            var m = v.path("members").get(0);
+            assertEquals("leader", m.path("role").asText(), "the member answered the forwarded token: " + m);
+            assertEquals(true, m.path("events").size() > 0, m.toString());
+        }
+        try (SseTestClient c = SseTestClient.open("http://localhost:8081/v1/cluster/stream",
+                Map.of("Authorization", "Bearer " + ADMIN))) {
+            var v = json.readTree(c.take(1, e -> e.name().equals("view"), Duration.ofSeconds(10)).get(0).data());
+            assertEquals("ops", v.path("viewer").path("principal").asText());
+            assertEquals(true, v.path("viewer").path("admin").asBoolean());
+        }
+        // the transfer the page sends (with Raftkv-Forward: leader) stays admin-only
+        as(APP).header("Raftkv-Forward", "leader").post("/v1/leader/transfer").then().statusCode(403);
+    }
+
+    @Test
+    @Order(4)
     void aChangedTokensFileIsPickedUpAndABrokenOneKeepsThePreviousSet() throws Exception {
         awaitLeader();
         as(LATER).get("/v1/kv/app/x").then().statusCode(401);

@@ -58,7 +58,9 @@ class ClientTlsApiTest {
                         "quarkus.tls.trust-store.p12.path", ca.trustStore().toString(),
                         "quarkus.tls.trust-store.p12.password", TestCerts.PASSWORD,
                         "quarkus.http.ssl.client-auth", "request",
-                        "raftkv.auth.metrics-open", "false");
+                        "raftkv.auth.metrics-open", "false",
+                        // what the cluster view trusts when it asks the members (this node too) over HTTPS
+                        "raftkv.join-cacert", DIR.resolve("test-ca.crt").toString());
             } catch (IOException | InterruptedException e) {
                 throw new IllegalStateException(e);
             }
@@ -122,6 +124,23 @@ class ClientTlsApiTest {
         HttpResponse<String> stranger = send(client("stranger"), "GET", "/v1/kv/billing/a", null);
         assertEquals(401, stranger.statusCode(), stranger.body());
         assertTrue(stranger.body().contains("credentials are required"), stranger.body());
+    }
+
+    @Test
+    void theClusterViewAsksTheMembersOverHttps() throws Exception {
+        HttpClient c = client(null);
+        Waits.await("a leader", Duration.ofSeconds(20), () -> Optional.of(true)
+                .filter(x -> sendQuietly(c, "/v1/status").contains("\"role\":\"leader\"")));
+        HttpResponse<java.io.InputStream> r = c.send(HttpRequest.newBuilder(URI.create(HTTPS + "/v1/cluster/stream"))
+                .header("Authorization", "Bearer " + TOKEN).build(), HttpResponse.BodyHandlers.ofInputStream());
+        try (io.raftkv.cli.SseReader events = new io.raftkv.cli.SseReader(r.body())) {
+            assertEquals(200, r.statusCode());
+            var view = new com.fasterxml.jackson.databind.ObjectMapper().readTree(events.next().data());
+            var member = view.path("members").get(0);
+            assertEquals("leader", member.path("role").asText(), "asked at its HTTPS URL with the token: " + view);
+            assertTrue(member.path("events").size() > 0, view.toString());
+        }
+        given().get("/v1/cluster/stream").then().statusCode(403).body("detail", containsString("HTTPS only"));
     }
 
     @Test

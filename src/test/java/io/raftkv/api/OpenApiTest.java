@@ -21,7 +21,7 @@ class OpenApiTest {
         JsonNode doc = new ObjectMapper().readTree(body);
         JsonNode paths = doc.get("paths");
         for (String p : new String[] {"/v1/kv", "/v1/kv/{key}", "/v1/watch", "/v1/status", "/v1/members", "/v1/snapshot",
-                "/v1/leader/transfer", "/v1/log"}) {
+                "/v1/leader/transfer", "/v1/log", "/v1/events", "/v1/cluster/stream"}) {
             assertTrue(paths.has(p), p + " is documented: " + paths.fieldNames());
         }
         paths.fieldNames().forEachRemaining(p -> assertFalse(p.startsWith("/raft"), "peer endpoint " + p + " is listed"));

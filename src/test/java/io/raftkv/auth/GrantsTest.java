@@ -71,6 +71,16 @@ class GrantsTest {
             assertFalse(app.may(access(r[0], r[1], Map.of())), r[1]);
             assertTrue(principal("admin").may(access(r[0], r[1], Map.of())), r[1]);
         }
+        // the cluster view's stream and a node's event lines: the read role, a read grant on any prefix
+        for (String path : List.of("/v1/cluster/stream", "/v1/events")) {
+            assertEquals(Access.READ_ROLE, access("GET", path, Map.of()), path);
+            assertTrue(app.may(access("GET", path, Map.of())), path);
+            assertTrue(principal("read:*").may(access("GET", path, Map.of())), path);
+            assertFalse(principal("write:*").may(access("GET", path, Map.of())), path + ": write is not read");
+            assertFalse(principal("admin").may(access("GET", path, Map.of())), path + ": admin alone reads nothing");
+            assertEquals(Access.ADMIN, access("POST", path, Map.of()), "POST " + path + ": no rule, admin");
+        }
+        assertEquals(Access.ADMIN, access("GET", "/v1/cluster", Map.of()), "only the stream is named");
         assertFalse(principal("admin").may(access("GET", "/v1/kv/x", Map.of())), "admin alone reads no keys");
         assertFalse(principal("write:*").may(access("GET", "/v1/kv/x", Map.of())), "write alone reads no keys");
     }
@@ -85,6 +95,15 @@ class GrantsTest {
         assertFalse(AccessRules.open("/v1/status"));
         assertFalse(AccessRules.open("/v1/kv/raft/x"));
         assertFalse(AccessRules.open("/raftx"));
+        // the cluster view's page itself (no data in it); its stream is not open
+        assertTrue(AccessRules.open("/ui"));
+        assertTrue(AccessRules.open("/ui/"));
+        assertTrue(AccessRules.open("/ui/ui.js"));
+        assertFalse(AccessRules.open("/uix"));
+        assertFalse(AccessRules.open("/v1/cluster/stream"));
+        assertFalse(AccessRules.open("/v1/events"));
+        assertEquals(Access.ADMIN, AccessRules.required(new AccessRules.Request("POST", "/ui/x", null, q -> null)),
+                "only reads of the page are open");
     }
 
     @Test

@@ -80,6 +80,47 @@ class EventLogTest {
     }
 
     @Test
+    void recentLinesAreKeptInMemoryBoundedAndSeededFromTheFileAtOpen() throws IOException {
+        Clock clock = Clock.fixed(T, ZoneOffset.UTC);
+        try (EventLog log = EventLog.open(dir, "node1", clock)) {
+            assertEquals(List.of(), log.recent(10));
+            for (int i = 0; i < EventLog.RECENT_LINES + 50; i++) {
+                log.log("event " + i);
+            }
+            List<String> last = log.recent(3);
+            assertEquals(List.of(EventLog.line(T, "node1", "event " + (EventLog.RECENT_LINES + 47)),
+                    EventLog.line(T, "node1", "event " + (EventLog.RECENT_LINES + 48)),
+                    EventLog.line(T, "node1", "event " + (EventLog.RECENT_LINES + 49))), last, "the newest, oldest first");
+            assertEquals(EventLog.RECENT_LINES, log.recent(10_000).size(), "at most RECENT_LINES kept");
+            assertEquals(List.of(), log.recent(0));
+        }
+        // a restart: the tail of the file comes back (a torn last line, a write cut short, is left out)
+        Files.writeString(dir.resolve(EventLog.FILE_NAME), "2026-11-26T08:30:02.000Z node1 half a li",
+                StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
+        try (EventLog log = EventLog.open(dir, "node1", clock)) {
+            List<String> seeded = log.recent(2);
+            assertEquals(List.of(EventLog.line(T, "node1", "event " + (EventLog.RECENT_LINES + 48)),
+                    EventLog.line(T, "node1", "event " + (EventLog.RECENT_LINES + 49))), seeded);
+            log.log("started again");
+            assertEquals(EventLog.line(T, "node1", "started again"), log.recent(1).get(0));
+        }
+        // a file longer than what is read back: only whole lines of its tail
+        Path big = dir.resolve("big");
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 2000; i++) {
+            sb.append(EventLog.line(T, "n", "line " + i)).append('\n');
+        }
+        Files.createDirectories(big);
+        Files.writeString(big.resolve(EventLog.FILE_NAME), sb.toString());
+        try (EventLog log = EventLog.open(big, "n", clock)) {
+            List<String> all = log.recent(EventLog.RECENT_LINES);
+            assertEquals(EventLog.RECENT_LINES, all.size());
+            assertEquals(EventLog.line(T, "n", "line 1999"), all.get(all.size() - 1));
+            assertTrue(all.stream().allMatch(l -> l.startsWith("2026-11-26T08:30:01.123Z n line ")), all.toString());
+        }
+    }
+
+    @Test
     void concurrentWritersNeverInterleaveLines() throws Exception {
         int threads = 4;
         int perThread = 500;
