@@ -34,16 +34,12 @@ final class SimChaos {
         sim.releaseDelayed(false);
         boolean anyDown = false;
         boolean anyDirty = false;
-        boolean anyBlocked = false;
+        boolean anyBlocked;
         for (SimNode n : sim.nodes) {
             anyDown |= !n.up;
             anyDirty |= n.up && n.dirty;
         }
-        for (boolean[] row : sim.blocked) {
-            for (boolean b : row) {
-                anyBlocked |= b;
-            }
-        }
+        anyBlocked = sim.net.anyBlocked();
         boolean msgs = !sim.network.isEmpty();
         weights[Action.DELIVER.ordinal()] = msgs ? sim.opt.wDeliver : 0;
         weights[Action.TICK.ordinal()] = sim.opt.wTick;
@@ -111,8 +107,7 @@ final class SimChaos {
             }
             case DELAY -> {
                 Message m = sim.network.remove(sim.rnd.nextInt(sim.network.size()));
-                sim.delayed.add(m);
-                sim.delayedUntil.add(sim.step + 20 + sim.rnd.nextInt(3000));
+                sim.net.delay(m, sim.step + 20 + sim.rnd.nextInt(3000));
                 if (sim.tracing) {
                     sim.trace("delay " + m);
                 }

@@ -8,7 +8,6 @@ import io.raftkv.raft.HardState;
 import io.raftkv.raft.LogStorage;
 import io.raftkv.raft.MemoryLogStorage;
 import io.raftkv.raft.Message;
-import io.raftkv.raft.MessageType;
 import io.raftkv.raft.Raft;
 import io.raftkv.raft.RaftConfig;
 import io.raftkv.raft.ReadState;
@@ -31,21 +30,22 @@ import java.util.function.Predicate;
 
 /**
  * A deterministic, in-memory Raft cluster: N nodes, each a {@link Raft} core, a {@link MemoryLogStorage} "disk" and
- * a key-value state machine, connected by a simulated network that can drop, duplicate, reorder and delay messages and
- * be partitioned. Everything (election jitter included) comes from one seeded {@link Random}, so a run is reproducible
- * from its seed alone.
+ * a key-value state machine ({@link SimKv}: the real command encoding and client sessions), connected by a simulated
+ * network that can drop, duplicate, reorder and delay messages and be partitioned ({@link SimNetwork}), used by
+ * clients that retry with sessions, compare-and-set and delete ({@link SimClients}). Everything (election jitter
+ * included) comes from one seeded {@link Random}, so a run is reproducible from its seed alone.
  * <p>
- * Two ways to drive it: {@link #chaosStep()} picks one random action per step (the randomized test), and the
- * controlled methods ({@link #tickAll()}, {@link #deliverAll()}, {@link #isolate}, {@link #propose}, ...) script a
- * scenario (the targeted tests). The {@link SafetyChecker} watches every input and every Ready.
+ * Two ways to drive it: {@link #chaosStep()} picks one random action per step (the randomized test, {@link SimChaos}),
+ * and the controlled methods ({@link #tickAll()}, {@link #deliverAll()}, {@link #isolate}, {@link #propose}, ...)
+ * script a scenario (the targeted tests). The {@link SafetyChecker} watches every input and every Ready; a whole run
+ * is chaos, then {@link #stabilize} (heal, then liveness), then {@link #finish} (the end-of-run checks).
  * <p>
- * Ready handling follows the contract in {@link Ready}: persist hard state and entries in one {@code save}, then
- * release the messages to the network, then apply committed entries, then serve reads, then {@code advance}. A node
- * may take several inputs before its Ready is handled (as a batching runtime would); whatever it has not persisted is
- * lost if it crashes.
+ * Each node's runtime ({@link SimRuntime}) handles Readies per the contract in {@link Ready}, or in the real runtime's
+ * order. A node may take several inputs before its Ready is handled (as a batching runtime would); whatever it has not
+ * persisted is lost if it crashes ({@link #crash}, {@link #restart}); snapshots are {@link SimSnapshots}, membership
+ * changes {@link SimMembership}.
  */
 public final class Simulation {
-
 
     /** One simulated server. */
     public static final class SimNode {
@@ -134,14 +134,13 @@ public final class Simulation {
     final List<String> ids;
     final List<SimNode> nodes = new ArrayList<>();
     final Map<String, SimNode> byId = new LinkedHashMap<>();
-    final List<Message> network = new ArrayList<>();
+    /** The network: messages in flight (an alias of {@link SimNetwork#inFlight}) and the blocked links. */
+    final SimNetwork net;
+    final List<Message> network;
+    final boolean[][] blocked;
     final SimSnapshots snapshots;
     final SimMembership membership;
     private final SimChaos chaosDriver = new SimChaos(this);
-    /** Messages held back, with the step at which they rejoin the network. */
-    final List<Message> delayed = new ArrayList<>();
-    final List<Long> delayedUntil = new ArrayList<>();
-    final boolean[][] blocked;
     final SafetyChecker checker;
     final SimClients clients;
     private final SimRuntime runtime = new SimRuntime(this);
@@ -180,7 +179,9 @@ public final class Simulation {
             nodes.add(n);
             byId.put(n.id, n);
         }
-        this.blocked = new boolean[ids.size()][ids.size()];
+        this.net = new SimNetwork(this, ids.size());
+        this.network = net.inFlight;
+        this.blocked = net.blocked;
         this.checker = new SafetyChecker(this, membership.bootstrap());
         this.checker.checkVotes = opt.checkVotes;
         this.checker.checkCommitQuorum = opt.checkCommitQuorum;
@@ -416,43 +417,19 @@ public final class Simulation {
     }
 
     void releaseDelayed(boolean all) {
-        for (int i = 0; i < delayed.size(); i++) {
-            if (all || delayedUntil.get(i) <= step) {
-                Message m = delayed.remove(i);
-                delayedUntil.remove(i);
-                i--;
-                network.add(m);
-                if (tracing) {
-                    trace("release delayed " + m);
-                }
-            }
-        }
+        net.releaseDelayed(all);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
     // Controlled operations (targeted tests, and the liveness phase)
 
     public void heal() {
-        for (boolean[] row : blocked) {
-            Arrays.fill(row, false);
-        }
-        if (tracing) {
-            trace("heal");
-        }
+        net.heal();
     }
 
     /** Cuts {@code id} off from everyone, both ways. */
     public void isolate(String id) {
-        int i = byId.get(id).idx;
-        for (int j = 0; j < nodes.size(); j++) {
-            if (j != i) {
-                blocked[i][j] = true;
-                blocked[j][i] = true;
-            }
-        }
-        if (tracing) {
-            trace("isolate " + id);
-        }
+        net.isolate(byId.get(id).idx, id);
     }
 
     /** Splits the cluster into the given groups (nodes in no group are isolated). */
@@ -466,17 +443,14 @@ public final class Simulation {
             }
             k++;
         }
-        for (int i = 0; i < g.length; i++) {
-            for (int j = 0; j < g.length; j++) {
-                blocked[i][j] = i != j && (g[i] < 0 || g[i] != g[j]);
-            }
-        }
+        net.partition(g);
     }
 
     /** Blocks messages from {@code from} to {@code to} (one direction). */
     public void block(String from, String to) {
         blocked[byId.get(from).idx][byId.get(to).idx] = true;
     }
+
 
     public void tick(String id) {
         SimNode n = byId.get(id);
