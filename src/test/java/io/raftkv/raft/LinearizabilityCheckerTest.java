@@ -246,16 +246,17 @@ class LinearizabilityCheckerTest {
         Random rnd = new Random(7);
         int yes = 0;
         int no = 0;
-        for (int round = 0; round < 3000; round++) {
+        for (int round = 0; round < 4000; round++) {
             List<Op> h = new ArrayList<>();
             String[] values = {null, "a", "b", "c"};
             int n = 2 + rnd.nextInt(6);
             long t = 0;
             for (int i = 0; i < n; i++) {
                 long call = t += 1 + rnd.nextInt(2);
-                long ret = rnd.nextInt(6) == 0 ? NEVER : call + 1 + rnd.nextInt(6);
+                long ret = rnd.nextInt(round % 2 == 0 ? 6 : 3) == 0 ? NEVER : call + 1 + rnd.nextInt(6);
                 boolean unknown = ret == NEVER;
-                String v = values[rnd.nextInt(values.length)];
+                // Now and then a value nobody reads or expects (as most unknown writes in the simulation).
+                String v = rnd.nextInt(3) == 0 ? "u" + i : values[rnd.nextInt(values.length)];
                 String e = values[rnd.nextInt(values.length)];
                 Boolean b = unknown ? null : rnd.nextBoolean();
                 h.add(switch (rnd.nextInt(unknown ? 3 : 4)) {

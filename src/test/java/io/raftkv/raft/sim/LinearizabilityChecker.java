@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Comparator;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -238,7 +239,38 @@ public final class LinearizabilityChecker {
     private record CacheKey(BitSet linearized, String state) {
     }
 
-    private record Frame(Event call, String state) {
+    private record Frame(Event call, String state, long classesTried) {
+    }
+
+    /** The register state of every value nothing observes (no read returned it, no compare-and-set expected it). */
+    private static final String UNOBSERVED = "\u0000unobserved";
+
+    /**
+     * Symmetry: operations of unknown outcome that have the same effect on the (abstracted) register are
+     * interchangeable (they are all called at any point where the search may pick one, and may all be linearized
+     * anywhere after), so at each choice point only the first of each class is tried. Classes: writes of an unobserved
+     * value; deletes; compare-and-sets with the same expected value writing an unobserved value, or deleting. At most
+     * 64 classes, -1 for no class.
+     */
+    private static int[] symmetryClasses(List<Op> ops, Set<String> observed) {
+        Map<String, Integer> ids = new HashMap<>();
+        int[] cls = new int[ops.size()];
+        for (int i = 0; i < ops.size(); i++) {
+            Op op = ops.get(i);
+            String key = null;
+            if (op.ret() == NEVER) {
+                boolean unobserved = op.value() != null && !observed.contains(op.value());
+                key = switch (op.kind()) {
+                    case WRITE -> unobserved ? "W" : null;
+                    case DELETE -> "D";
+                    case CAS -> op.value() == null ? "CD:" + op.expect() : unobserved ? "C:" + op.expect() : null;
+                    case READ -> null;
+                };
+            }
+            Integer id = key == null ? null : ids.computeIfAbsent(key, k -> ids.size());
+            cls[i] = id == null || id >= 64 ? -1 : id;
+        }
+        return cls;
     }
 
     /** 1 = linearizable, 0 = not, -1 = budget exhausted. */
@@ -263,6 +295,17 @@ public final class LinearizabilityChecker {
             tail = ev;
         }
 
+        Set<String> observed = new HashSet<>();
+        for (Op op : ops) {
+            if (op.kind() == Kind.READ && op.value() != null) {
+                observed.add(op.value());
+            } else if (op.kind() == Kind.CAS && op.expect() != null) {
+                observed.add(op.expect());
+            }
+        }
+        int[] cls = symmetryClasses(ops, observed);
+        long tried = 0; // the classes already tried at this choice point
+
         Set<CacheKey> cache = new HashSet<>();
         Deque<Frame> stack = new ArrayDeque<>();
         BitSet linearized = new BitSet(ops.size());
@@ -274,14 +317,26 @@ public final class LinearizabilityChecker {
                 return -1;
             }
             if (entry.call) {
+                int k = cls[entry.opIndex];
+                if (k >= 0) {
+                    if ((tried & (1L << k)) != 0) {
+                        entry = entry.next; // an interchangeable operation was tried here already
+                        continue;
+                    }
+                    tried |= 1L << k;
+                }
                 String newState = step(entry.op, state);
                 if (newState != ILLEGAL) {
+                    if (newState != null && !observed.contains(newState)) {
+                        newState = UNOBSERVED; // every unobserved value behaves the same from here on
+                    }
                     linearized.set(entry.opIndex);
                     if (cache.add(new CacheKey((BitSet) linearized.clone(), newState))) {
-                        stack.push(new Frame(entry, state));
+                        stack.push(new Frame(entry, state, tried));
                         state = newState;
                         lift(entry);
                         entry = head.next;
+                        tried = 0;
                         continue;
                     }
                     linearized.clear(entry.opIndex);
@@ -294,6 +349,7 @@ public final class LinearizabilityChecker {
                 }
                 Frame f = stack.pop();
                 state = f.state();
+                tried = f.classesTried();
                 linearized.clear(f.call().opIndex);
                 unlift(f.call());
                 entry = f.call().next;
