@@ -516,6 +516,14 @@ final class SimClients {
         }
     }
 
+    /** A session write a targeted test proposed itself was appended as {@code e}. */
+    void appendedOutside(Entry e) {
+        KvCommand cmd = KvCommand.decode(e.data());
+        if (cmd.clientId() != null) {
+            appended.put(IndexTerm.of(e), cmd.clientId() + "#" + cmd.sequence());
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------------------------
     // Checks
 

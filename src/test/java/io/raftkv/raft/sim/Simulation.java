@@ -552,8 +552,19 @@ public final class Simulation {
 
     /** Proposes {@code put key value} at {@code id} outside the client history; handles the Ready. */
     public Entry propose(String id, String key, String value) {
+        return proposeCommand(id, KvCommand.put(key, value));
+    }
+
+    /**
+     * Proposes a command in the real encoding (a session write, a CAS...) at {@code id} outside the client history;
+     * handles the Ready. An appended session write counts as an attempt of its request for the end-of-run checks.
+     */
+    public Entry proposeCommand(String id, byte[] command) {
         SimNode n = byId.get(id);
-        Entry e = n.raft.propose(EntryType.COMMAND, KvCommand.put(key, value));
+        Entry e = n.raft.propose(EntryType.COMMAND, command);
+        if (e != null) {
+            clients.appendedOutside(e);
+        }
         afterInput(n, false);
         return e;
     }
