@@ -21,8 +21,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The randomized cluster simulation: for each seed, a few thousand random steps of faults (crashes, restarts,
- * partitions, message loss, duplication, reordering) and client traffic under the safety checker, then heal and
- * require liveness, then check the client history for linearizability.
+ * partitions, message loss, duplication, reordering, leadership transfers) and client traffic (reads, puts,
+ * compare-and-sets and deletes from clients that retry with sessions) under the safety checker, then heal and require
+ * liveness, then check the requests (at most once, the 503 contract) and the client history for linearizability.
  * <p>
  * System properties: {@code simulation.seeds} (how many seeds, default 2000; the pom passes it),
  * {@code simulation.steps} (steps per seed), {@code simulation.seed=N} (run only seed N, printing every event;
@@ -89,6 +90,11 @@ class RaftSimulationTest {
         AtomicLong confProposed = new AtomicLong();
         AtomicLong confRefused = new AtomicLong();
         AtomicLong confCommitted = new AtomicLong();
+        AtomicLong retries = new AtomicLong();
+        AtomicLong duplicates = new AtomicLong();
+        AtomicLong lost = new AtomicLong();
+        AtomicLong casFailed = new AtomicLong();
+        AtomicLong transfers = new AtomicLong();
         long t0 = System.nanoTime();
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
@@ -108,6 +114,11 @@ class RaftSimulationTest {
                         confProposed.addAndGet(st.confChangesProposed());
                         confRefused.addAndGet(st.confChangesRefused());
                         confCommitted.addAndGet(st.confChangesCommitted());
+                        retries.addAndGet(st.retries());
+                        duplicates.addAndGet(st.duplicateAnswers());
+                        lost.addAndGet(st.lostAnswers());
+                        casFailed.addAndGet(st.casFailed());
+                        transfers.addAndGet(st.transfers());
                     } catch (SimRunner.SimFailure f) {
                         failures.put(s, f);
                     }
@@ -123,9 +134,12 @@ class RaftSimulationTest {
         System.out.printf("raft simulation, %d nodes: %d seeds x %d steps in %d ms on %d threads; %d failed; "
                         + "%d entries committed, %d leaders elected, %d client ops checked, liveness needed at most %d ticks; "
                         + "%d snapshots taken, %d installed from a leader (%d crashes mid-install); "
-                        + "%d membership changes proposed, %d refused, %d committed%n",
+                        + "%d membership changes proposed, %d refused, %d committed; "
+                        + "%d client retries, %d answered from the session (a retry of an applied write), %d attempts lost, "
+                        + "%d failed compare-and-sets, %d leadership transfers started%n",
                 nodes, seeds, STEPS, ms, threads, failures.size(), committed.get(), leaders.get(), ops.get(), maxStabilize.get(),
-                snapshotsTaken.get(), snapshotsInstalled.get(), installCrashes.get(), confProposed.get(), confRefused.get(), confCommitted.get());
+                snapshotsTaken.get(), snapshotsInstalled.get(), installCrashes.get(), confProposed.get(), confRefused.get(), confCommitted.get(),
+                retries.get(), duplicates.get(), lost.get(), casFailed.get(), transfers.get());
         if (!failures.isEmpty()) {
             long first = failures.keySet().iterator().next();
             StringBuilder sb = new StringBuilder();
@@ -143,6 +157,10 @@ class RaftSimulationTest {
             // About half the seeds change membership: changes must actually commit, and some be refused.
             assertTrue(confCommitted.get() >= seeds, "only " + confCommitted.get() + " membership changes committed in " + seeds + " seeds");
             assertTrue(confRefused.get() > 0, "no membership change refused in " + seeds + " seeds");
+            // Retries must actually reach the session dedup, CASes must fail now and then, transfers must start.
+            assertTrue(duplicates.get() >= seeds / 10, "only " + duplicates.get() + " retries answered from the session in " + seeds + " seeds");
+            assertTrue(casFailed.get() >= seeds, "only " + casFailed.get() + " failed compare-and-sets in " + seeds + " seeds");
+            assertTrue(transfers.get() >= seeds, "only " + transfers.get() + " leadership transfers in " + seeds + " seeds");
         }
     }
 

@@ -23,11 +23,15 @@ class SimulationMutationTest {
 
     /** Runs seeds 0.. until one fails with a message containing {@code property}; returns that failure, or null. */
     private static SimRunner.SimFailure firstFailure(int maxSeeds, int nodes, String property, Consumer<SimOptions> tweak) {
+        return firstFailure(maxSeeds, nodes, property, STEPS, tweak);
+    }
+
+    private static SimRunner.SimFailure firstFailure(int maxSeeds, int nodes, String property, int steps, Consumer<SimOptions> tweak) {
         for (long seed = 0; seed < maxSeeds; seed++) {
             SimOptions o = SimOptions.random(seed, nodes);
             tweak.accept(o);
             try {
-                SimRunner.run(o, STEPS);
+                SimRunner.run(o, steps);
             } catch (SimRunner.SimFailure f) {
                 if (f.getMessage().contains(property)) {
                     System.out.println("mutation caught: " + f.getMessage());
@@ -109,14 +113,18 @@ class SimulationMutationTest {
         // Leaders that change membership before committing an entry of their term: two changes from different
         // leaders can add up to a two-server change, and the newest leader's majority can miss the committed one's.
         // Four voters, as in the note: an even count leaves the two configurations' majorities room to miss.
+        // A rare interleaving (a few seeds in a thousand): many changes, longer runs, and no leadership transfers
+        // (a transfer under way refuses membership changes).
         Consumer<SimOptions> busyMembership = o -> {
-            o.wConfChange = 30;
+            o.wConfChange = 60;
             o.spareNodes = 6;
             o.checkQuorum = true;
             o.wCrashLeader = 6;
             o.wIsolateLeader = 6;
+            o.wTransfer = 0;
         };
-        SimRunner.SimFailure f = firstFailure(1000, 4, "", o -> {
+        int steps = 10_000;
+        SimRunner.SimFailure f = firstFailure(1000, 4, "", steps, o -> {
             busyMembership.accept(o);
             o.mutation = Mutation.CONF_CHANGE_BEFORE_TERM_COMMIT;
         });
@@ -124,9 +132,68 @@ class SimulationMutationTest {
         // The same seed with the rule in place is safe: it was the mutation that broke it.
         SimOptions same = SimOptions.random(f.seed, 4);
         busyMembership.accept(same);
-        SimRunner.run(same, STEPS);
+        SimRunner.run(same, steps);
         // Disjoint majorities show as any of these (two leaders of one term among them).
         assertTrue(f.getMessage().contains("membership safety") || f.getMessage().contains("commit safety")
                 || f.getMessage().contains("leader completeness") || f.getMessage().contains("election safety"), f.getMessage());
+    }
+
+    /** Runs seeds 0..seeds-1; returns how many failed with a message containing {@code property} (printing the rate). */
+    private static int caught(int seeds, int nodes, String property, Consumer<SimOptions> tweak) {
+        int caught = 0;
+        String example = null;
+        for (long seed = 0; seed < seeds; seed++) {
+            SimOptions o = SimOptions.random(seed, nodes);
+            tweak.accept(o);
+            try {
+                SimRunner.run(o, STEPS);
+            } catch (SimRunner.SimFailure f) {
+                if (f.getMessage().contains(property)) {
+                    caught++;
+                    example = example == null ? f.getMessage() : example;
+                }
+            }
+        }
+        System.out.println("mutation caught in " + caught + " of " + seeds + " seeds by " + property + ", e.g. " + example);
+        return caught;
+    }
+
+    /** Clients that retry early and often: most retries are sent while the first attempt may still commit. */
+    private static void impatientClients(SimOptions o) {
+        o.maxAttempts = 8;
+        o.opTimeout = 5 + (int) (o.seed % 20);
+        o.wWrite = 80;
+    }
+
+    @Test
+    void aStateMachineWithoutSessionDedupIsCaughtApplyingARetryTwice() {
+        // Seeds 0..19 with clients that retry early: when written, 19 of the 20 applied some retry twice.
+        int n = caught(20, 3, "at-most-once", o -> {
+            impatientClients(o);
+            o.mutation = Mutation.NO_SESSION_DEDUP;
+        });
+        assertTrue(n >= 18, "a retried write applied twice went unnoticed in " + (20 - n) + " of 20 seeds");
+        // The same seeds with dedup in place are safe: it was the mutation that broke them.
+        for (long seed = 0; seed < 5; seed++) {
+            SimOptions same = SimOptions.random(seed, 3);
+            impatientClients(same);
+            SimRunner.run(same, STEPS);
+        }
+    }
+
+    @Test
+    void aRuntimeThatAnswersNotProposedForAnAppendedWriteIsCaught() {
+        int n = caught(20, 3, "503 contract", o -> o.mutation = Mutation.CLAIM_NOT_PROPOSED);
+        assertTrue(n >= 18, "a 'not proposed' answer for an appended write went unnoticed in " + (20 - n) + " of 20 seeds");
+    }
+
+    @Test
+    void aStateMachineThatIgnoresConditionsIsCaughtByTheLinearizabilityChecker() {
+        // Compare-and-sets that always succeed: two from one read both "win", or one wins against a changed value.
+        int n = caught(20, 3, "NOT linearizable", o -> {
+            o.mutation = Mutation.IGNORE_CONDITIONS;
+            o.wCas = 6;
+        });
+        assertTrue(n >= 15, "unconditional compare-and-sets went unnoticed in " + (20 - n) + " of 20 seeds");
     }
 }

@@ -1,10 +1,15 @@
 package io.raftkv.raft.sim;
 
+import io.raftkv.raft.sim.LinearizabilityChecker.Kind;
+
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The client-visible history of a simulation run: invocations and responses of reads and writes, in logical time.
+ * The client-visible history of a simulation run: invocations and responses of reads, writes, deletes and
+ * compare-and-sets, in logical time. An operation is one client request, however many times the client sent it
+ * (retries of a session write carry the same client id and sequence number): it is called when first sent and
+ * returns when the client gets its answer.
  */
 public final class History {
 
@@ -15,50 +20,75 @@ public final class History {
         OK,
         /** A write whose outcome will never be known (it may or may not have taken effect). */
         UNKNOWN,
-        /** Definitely had no effect (a read that failed or was abandoned): left out of the checked history. */
+        /**
+         * Definitely had no effect (a read that got no answer; a write every attempt of which was answered "not
+         * proposed" or "lost"): left out of the checked history, and checked never to have been applied.
+         */
         FAILED
     }
 
     public static final class Op {
         final int id;
         final int client;
+        final Kind kind;
         final String key;
-        final boolean write;
+        /** READ: the value returned; WRITE and CAS: the value written (CAS: null = it deletes). */
         String value;
+        /** CAS: the value the key must hold (null: absent). */
+        final String expect;
+        /** CAS: whether its condition held; DELETE: whether the key existed. Null until known. */
+        Boolean outcome;
         final long call;
         long ret = -1;
         Status status = Status.PENDING;
+        /** Session writes: the client's id and this request's sequence number. */
+        String clientId;
+        long seq;
 
-        Op(int id, int client, String key, boolean write, String value, long call) {
+        Op(int id, int client, Kind kind, String key, String value, String expect, long call) {
             this.id = id;
             this.client = client;
+            this.kind = kind;
             this.key = key;
-            this.write = write;
             this.value = value;
+            this.expect = expect;
             this.call = call;
+        }
+
+        boolean write() {
+            return kind != Kind.READ;
         }
 
         @Override
         public String toString() {
-            return "#" + id + " c" + client + " " + (write ? "write(" + key + "=" + value + ")" : "read(" + key + ")->" + value)
-                    + " [" + call + "," + (ret < 0 ? "?" : String.valueOf(ret)) + "] " + status;
+            String what = switch (kind) {
+                case READ -> "read(" + key + ")->" + value;
+                case WRITE -> "write(" + key + "=" + value + ")";
+                case DELETE -> "delete(" + key + ")" + (outcome == null ? "" : outcome ? "->existed" : "->absent");
+                case CAS -> "cas(" + key + ": " + expect + "->" + value + ")" + (outcome == null ? "" : outcome ? "->ok" : "->failed");
+            };
+            return "#" + id + " c" + client + (clientId == null ? "" : "#" + seq) + " " + what + " [" + call + ","
+                    + (ret < 0 ? "?" : String.valueOf(ret)) + "] " + status;
         }
     }
 
     private final List<Op> ops = new ArrayList<>();
 
-    Op invoke(int client, String key, boolean write, String value, long time) {
-        Op op = new Op(ops.size(), client, key, write, value, time);
+    Op invoke(int client, Kind kind, String key, String value, String expect, long time) {
+        Op op = new Op(ops.size(), client, kind, key, value, expect, time);
         ops.add(op);
         return op;
     }
 
-    void complete(Op op, String readValue, long time) {
+    /** A response: a read's value, a delete's "existed", a compare-and-set's "condition held" (else ignored). */
+    void complete(Op op, String readValue, Boolean outcome, long time) {
         if (op.status != Status.PENDING) {
             throw new IllegalStateException("completing " + op);
         }
-        if (!op.write) {
+        if (op.kind == Kind.READ) {
             op.value = readValue;
+        } else {
+            op.outcome = outcome;
         }
         op.ret = time;
         op.status = Status.OK;
@@ -67,7 +97,7 @@ public final class History {
     /** The operation will never get a response: writes become "unknown outcome", reads are dropped. */
     void abandon(Op op) {
         if (op.status == Status.PENDING) {
-            op.status = op.write ? Status.UNKNOWN : Status.FAILED;
+            op.status = op.write() ? Status.UNKNOWN : Status.FAILED;
         }
     }
 
@@ -91,10 +121,11 @@ public final class History {
         List<LinearizabilityChecker.Op> out = new ArrayList<>();
         for (Op op : ops) {
             switch (op.status) {
-                case OK -> out.add(new LinearizabilityChecker.Op(op.id, op.key, op.write, op.value, op.call, op.ret));
+                case OK -> out.add(new LinearizabilityChecker.Op(op.id, op.key, op.kind, op.value, op.expect, op.outcome, op.call, op.ret));
                 case PENDING, UNKNOWN -> {
-                    if (op.write) {
-                        out.add(new LinearizabilityChecker.Op(op.id, op.key, true, op.value, op.call, LinearizabilityChecker.NEVER));
+                    if (op.write()) {
+                        out.add(new LinearizabilityChecker.Op(op.id, op.key, op.kind, op.value, op.expect, null, op.call,
+                                LinearizabilityChecker.NEVER));
                     }
                 }
                 case FAILED -> {

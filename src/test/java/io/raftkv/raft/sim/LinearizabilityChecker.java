@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Comparator;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -14,38 +15,74 @@ import java.util.TreeMap;
 
 /**
  * A linearizability checker for a key-value store whose model is one register per key (initially absent, read as
- * {@code null}). It is the Wing-Gong algorithm with Lowe's improvements: depth-first search over which pending
- * operation to linearize next, on a linked list of call/return events, with memoization of the pairs (set of
- * linearized operations, register state) already explored. Histories are split per key first (a register-per-key
- * model is P-compositional: the whole history is linearizable iff every key's sub-history is).
+ * {@code null}) with four kinds of operation: read, write (put), delete, and compare-and-set (a put or a delete that
+ * takes effect only if the key's value is the expected one, or the key is absent). It is the Wing-Gong algorithm with
+ * Lowe's improvements: depth-first search over which pending operation to linearize next, on a linked list of
+ * call/return events, with memoization of the pairs (set of linearized operations, register state) already explored.
+ * Histories are split per key first (a register-per-key model is P-compositional: the whole history is linearizable
+ * iff every key's sub-history is).
  * <p>
- * Operations whose outcome is unknown (a write whose command may or may not have been committed) have no response:
- * their return is at infinity, so they may be linearized anywhere after their call, including "never" (at the end,
- * where nothing observes them).
+ * A failed compare-and-set is a read-like observation (the key did not hold the expected value at its point), a
+ * delete may report whether the key existed. Operations whose outcome is unknown (a write whose command may or may not
+ * have been committed) have no response: their return is at infinity, so they may be linearized anywhere after their
+ * call, including "never" (at the end, where nothing observes them); an unknown compare-and-set takes effect where it
+ * is linearized only if its condition holds there.
+ * <p>
+ * Versions (compare-and-set on the key's version) are expressed as values: with every written value unique, a key has
+ * version v exactly while it holds the value the write at v wrote, so the caller translates "version v" into "the
+ * value the reader saw with version v".
  */
 public final class LinearizabilityChecker {
 
     /** Return time of an operation that never returned. */
     public static final long NEVER = Long.MAX_VALUE;
 
+    public enum Kind {
+        READ, WRITE, DELETE, CAS
+    }
+
     /**
-     * One operation. A write sets {@code value}; a read returned {@code value} ({@code null} = absent). Times are
-     * logical and distinct: {@code call < ret}; {@code ret == NEVER} for an operation with an unknown outcome.
+     * One operation. Times are logical and distinct: {@code call < ret}; {@code ret == NEVER} for an operation with an
+     * unknown outcome (which then observes nothing: {@code outcome} null).
+     *
+     * @param value   READ: the value returned ({@code null} = absent); WRITE: the value written; CAS: the value it
+     *                writes if its condition holds ({@code null}: it deletes the key)
+     * @param expect  CAS only: the value the key must hold ({@code null}: the key must be absent)
+     * @param outcome CAS: whether the condition held (null: unknown); DELETE: whether the key existed (null: unknown)
      */
-    public record Op(int id, String key, boolean write, String value, long call, long ret) {
+    public record Op(int id, String key, Kind kind, String value, String expect, Boolean outcome, long call, long ret) {
 
         public static Op write(int id, String key, String value, long call, long ret) {
-            return new Op(id, key, true, value, call, ret);
+            return new Op(id, key, Kind.WRITE, value, null, null, call, ret);
         }
 
         public static Op read(int id, String key, String value, long call, long ret) {
-            return new Op(id, key, false, value, call, ret);
+            return new Op(id, key, Kind.READ, value, null, null, call, ret);
+        }
+
+        /** An unconditional delete; {@code existed}: what it reported (null: unknown). */
+        public static Op delete(int id, String key, Boolean existed, long call, long ret) {
+            return new Op(id, key, Kind.DELETE, null, null, existed, call, ret);
+        }
+
+        /** A compare-and-set: if the key holds {@code expect}, it becomes {@code value}; {@code ok}: whether it did. */
+        public static Op cas(int id, String key, String expect, String value, Boolean ok, long call, long ret) {
+            return new Op(id, key, Kind.CAS, value, expect, ok, call, ret);
+        }
+
+        public boolean write() {
+            return kind == Kind.WRITE;
         }
 
         @Override
         public String toString() {
-            return "#" + id + " " + (write ? "write(" : "read(") + key + (write ? "=" + value + ")" : ")->" + value)
-                    + " [" + call + "," + (ret == NEVER ? "inf" : String.valueOf(ret)) + "]";
+            String what = switch (kind) {
+                case READ -> "read(" + key + ")->" + value;
+                case WRITE -> "write(" + key + "=" + value + ")";
+                case DELETE -> "delete(" + key + ")" + (outcome == null ? "" : outcome ? "->existed" : "->absent");
+                case CAS -> "cas(" + key + ": " + expect + "->" + value + ")" + (outcome == null ? "" : outcome ? "->ok" : "->failed");
+            };
+            return "#" + id + " " + what + " [" + call + "," + (ret == NEVER ? "inf" : String.valueOf(ret)) + "]";
         }
     }
 
@@ -81,6 +118,9 @@ public final class LinearizabilityChecker {
             if (op.call() >= op.ret()) {
                 throw new IllegalArgumentException("operation returns before it is called: " + op);
             }
+            if (op.ret() == NEVER && (op.kind() == Kind.READ || op.outcome() != null)) {
+                throw new IllegalArgumentException("an operation that never returned observed something: " + op);
+            }
             byKey.computeIfAbsent(op.key(), k -> new ArrayList<>()).add(op);
         }
         for (Map.Entry<String, List<Op>> e : byKey.entrySet()) {
@@ -92,26 +132,89 @@ public final class LinearizabilityChecker {
         return new Result(true, null, List.of(), false);
     }
 
+    /** The register's next state if {@code op} is linearized in {@code state}, or {@link #ILLEGAL}. */
+    private static String step(Op op, String state) {
+        return switch (op.kind()) {
+            case READ -> Objects.equals(state, op.value()) ? state : ILLEGAL;
+            case WRITE -> op.value();
+            case DELETE -> op.outcome() == null || op.outcome() == (state != null) ? null : ILLEGAL;
+            case CAS -> {
+                boolean holds = Objects.equals(state, op.expect());
+                if (op.outcome() == null) {
+                    yield holds ? op.value() : state;
+                }
+                yield op.outcome() == holds ? (holds ? op.value() : state) : ILLEGAL;
+            }
+        };
+    }
+
+    /** Marks an illegal step (compared by identity). */
+    private static final String ILLEGAL = new String("<illegal>");
+
     /**
-     * Drops writes of unknown outcome whose value no read returned. This changes no verdict: such a write can always
-     * be linearized last (where nothing observes it), and a linearization that places it earlier stays valid without
-     * it (no read sits between it and the next write, since none returned its value). Without this, a few dozen
-     * concurrent unknown writes make the search exponential.
+     * Drops operations of unknown outcome whose effect nothing could observe. Such an operation U (writing y: a write,
+     * an unknown compare-and-set, or an unknown delete with y = absent) can always be linearized last, where nothing
+     * observes it; and a linearization that places it earlier stays valid without it, provided no operation between it
+     * and the next change benefits from y: no read returned y, no compare-and-set expected y, no delete reported the
+     * key absent if y is absent, and no operation that could follow U benefits from "the key holds something other
+     * than before": a failed compare-and-set (the key was not e) or, for y present, a delete that found the key. (An
+     * unknown compare-and-set that would now take effect where it did not can be moved to the end instead.) Repeated
+     * until nothing changes. Without this, a few dozen concurrent unknown writes make the search exponential.
      */
     private static List<Op> withoutUnobservedUnknownWrites(List<Op> ops) {
-        Set<String> read = new HashSet<>();
-        for (Op op : ops) {
-            if (!op.write() && op.value() != null) {
-                read.add(op.value());
+        List<Op> cur = ops;
+        while (true) {
+            Set<String> observed = new HashSet<>();
+            boolean absentObserved = false;
+            long lastFailedCas = Long.MIN_VALUE;
+            long lastFoundDelete = Long.MIN_VALUE;
+            for (Op op : cur) {
+                switch (op.kind()) {
+                    case READ -> {
+                        if (op.value() == null) {
+                            absentObserved = true;
+                        } else {
+                            observed.add(op.value());
+                        }
+                    }
+                    case CAS -> {
+                        if (op.expect() == null) {
+                            absentObserved = true;
+                        } else {
+                            observed.add(op.expect());
+                        }
+                        if (Boolean.FALSE.equals(op.outcome())) {
+                            lastFailedCas = Math.max(lastFailedCas, op.ret());
+                        }
+                    }
+                    case DELETE -> {
+                        if (Boolean.FALSE.equals(op.outcome())) {
+                            absentObserved = true;
+                        } else if (Boolean.TRUE.equals(op.outcome())) {
+                            lastFoundDelete = Math.max(lastFoundDelete, op.ret());
+                        }
+                    }
+                    case WRITE -> {
+                    }
+                }
             }
-        }
-        List<Op> out = new ArrayList<>(ops.size());
-        for (Op op : ops) {
-            if (!(op.write() && op.ret() == NEVER && !read.contains(op.value()))) {
-                out.add(op);
+            List<Op> out = new ArrayList<>(cur.size());
+            for (Op op : cur) {
+                boolean unknownChange = op.ret() == NEVER && op.kind() != Kind.READ;
+                String y = op.kind() == Kind.DELETE ? null : op.value();
+                boolean drop = unknownChange
+                        && (y == null ? !absentObserved : !observed.contains(y))
+                        && lastFailedCas < op.call()
+                        && (y == null || lastFoundDelete < op.call());
+                if (!drop) {
+                    out.add(op);
+                }
             }
+            if (out.size() == cur.size()) {
+                return out;
+            }
+            cur = out;
         }
-        return out;
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -136,7 +239,38 @@ public final class LinearizabilityChecker {
     private record CacheKey(BitSet linearized, String state) {
     }
 
-    private record Frame(Event call, String state) {
+    private record Frame(Event call, String state, long classesTried) {
+    }
+
+    /** The register state of every value nothing observes (no read returned it, no compare-and-set expected it). */
+    private static final String UNOBSERVED = "\u0000unobserved";
+
+    /**
+     * Symmetry: operations of unknown outcome that have the same effect on the (abstracted) register are
+     * interchangeable (they are all called at any point where the search may pick one, and may all be linearized
+     * anywhere after), so at each choice point only the first of each class is tried. Classes: writes of an unobserved
+     * value; deletes; compare-and-sets with the same expected value writing an unobserved value, or deleting. At most
+     * 64 classes, -1 for no class.
+     */
+    private static int[] symmetryClasses(List<Op> ops, Set<String> observed) {
+        Map<String, Integer> ids = new HashMap<>();
+        int[] cls = new int[ops.size()];
+        for (int i = 0; i < ops.size(); i++) {
+            Op op = ops.get(i);
+            String key = null;
+            if (op.ret() == NEVER) {
+                boolean unobserved = op.value() != null && !observed.contains(op.value());
+                key = switch (op.kind()) {
+                    case WRITE -> unobserved ? "W" : null;
+                    case DELETE -> "D";
+                    case CAS -> op.value() == null ? "CD:" + op.expect() : unobserved ? "C:" + op.expect() : null;
+                    case READ -> null;
+                };
+            }
+            Integer id = key == null ? null : ids.computeIfAbsent(key, k -> ids.size());
+            cls[i] = id == null || id >= 64 ? -1 : id;
+        }
+        return cls;
     }
 
     /** 1 = linearizable, 0 = not, -1 = budget exhausted. */
@@ -161,6 +295,17 @@ public final class LinearizabilityChecker {
             tail = ev;
         }
 
+        Set<String> observed = new HashSet<>();
+        for (Op op : ops) {
+            if (op.kind() == Kind.READ && op.value() != null) {
+                observed.add(op.value());
+            } else if (op.kind() == Kind.CAS && op.expect() != null) {
+                observed.add(op.expect());
+            }
+        }
+        int[] cls = symmetryClasses(ops, observed);
+        long tried = 0; // the classes already tried at this choice point
+
         Set<CacheKey> cache = new HashSet<>();
         Deque<Frame> stack = new ArrayDeque<>();
         BitSet linearized = new BitSet(ops.size());
@@ -172,16 +317,26 @@ public final class LinearizabilityChecker {
                 return -1;
             }
             if (entry.call) {
-                Op op = entry.op;
-                boolean ok = op.write() || Objects.equals(state, op.value());
-                String newState = op.write() ? op.value() : state;
-                if (ok) {
+                int k = cls[entry.opIndex];
+                if (k >= 0) {
+                    if ((tried & (1L << k)) != 0) {
+                        entry = entry.next; // an interchangeable operation was tried here already
+                        continue;
+                    }
+                    tried |= 1L << k;
+                }
+                String newState = step(entry.op, state);
+                if (newState != ILLEGAL) {
+                    if (newState != null && !observed.contains(newState)) {
+                        newState = UNOBSERVED; // every unobserved value behaves the same from here on
+                    }
                     linearized.set(entry.opIndex);
                     if (cache.add(new CacheKey((BitSet) linearized.clone(), newState))) {
-                        stack.push(new Frame(entry, state));
+                        stack.push(new Frame(entry, state, tried));
                         state = newState;
                         lift(entry);
                         entry = head.next;
+                        tried = 0;
                         continue;
                     }
                     linearized.clear(entry.opIndex);
@@ -194,6 +349,7 @@ public final class LinearizabilityChecker {
                 }
                 Frame f = stack.pop();
                 state = f.state();
+                tried = f.classesTried();
                 linearized.clear(f.call().opIndex);
                 unlift(f.call());
                 entry = f.call().next;

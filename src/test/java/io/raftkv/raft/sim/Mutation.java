@@ -20,5 +20,11 @@ public enum Mutation {
      */
     CONF_CHANGE_BEFORE_TERM_COMMIT,
     /** Leaders commit an entry of an earlier term once a quorum stores it, without one of their own (Figure 8). */
-    COMMIT_OLD_TERM
+    COMMIT_OLD_TERM,
+    /** The state machine ignores client sessions: a retried write is applied again (at-most-once broken). */
+    NO_SESSION_DEDUP,
+    /** The runtime answers "not proposed" (503) to a third of the writes the core did append. */
+    CLAIM_NOT_PROPOSED,
+    /** The state machine ignores the conditions of conditional writes (compare-and-set always takes effect). */
+    IGNORE_CONDITIONS
 }

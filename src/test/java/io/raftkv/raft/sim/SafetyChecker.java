@@ -14,6 +14,7 @@ import io.raftkv.raft.MessageType;
 import io.raftkv.raft.RaftStatus;
 import io.raftkv.raft.Ready;
 import io.raftkv.raft.Role;
+import io.raftkv.statemachine.ApplyResult;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -66,6 +67,10 @@ final class SafetyChecker {
     private final Map<String, String> votes = new HashMap<>();
     private final List<Entry> truncatedCommitted = new ArrayList<>();
     boolean checkVotes = true;
+    /** How the state machine applies (the mutations that break it), for replaying the committed log. */
+    boolean dedupe = true;
+    boolean conditions = true;
+    private final TreeMap<Long, SimKv> replayed = new TreeMap<>(Map.of(0L, new SimKv()));
     boolean checkCommitQuorum = true;
     /** The configuration as of the last committed entry, and how many CONFIG entries have been committed. */
     private Configuration committedConfig;
@@ -214,24 +219,45 @@ final class SafetyChecker {
 
     /**
      * A snapshot taken or installed: its point must be a committed entry, and its data exactly the state machine
-     * obtained by applying the committed entries up to it.
+     * obtained by applying the committed entries up to it (values, versions, client sessions).
      */
-    void onSnapshot(Simulation.SimNode n, SnapshotMeta meta, Map<String, String> kv, String what) {
+    void onSnapshot(Simulation.SimNode n, SnapshotMeta meta, SimKv kv, String what) {
         long i = meta.index();
         if (i > committed.size() || committed.get((int) i - 1).term() != meta.term()) {
             fail("snapshot safety", n.id + " " + what + " snapshot " + meta + " which is not a committed point ("
                     + (i > committed.size() ? "only " + committed.size() + " known committed" : committed.get((int) i - 1)) + ")");
         }
-        TreeMap<String, String> expected = new TreeMap<>();
-        for (int k = 0; k < i; k++) {
-            Entry e = committed.get(k);
-            if (e.type() == EntryType.COMMAND) {
-                KvCommand.Put p = KvCommand.decode(e.data());
-                expected.put(p.key(), p.value());
-            }
-        }
+        SimKv expected = committedState(i);
         if (!expected.equals(kv)) {
             fail("snapshot safety", n.id + " " + what + " snapshot " + meta + " holding " + kv + " but the committed log gives " + expected);
+        }
+    }
+
+    /** The state machine after the committed entries up to {@code index}, replayed from the nearest one computed. */
+    private SimKv committedState(long index) {
+        Map.Entry<Long, SimKv> from = replayed.floorEntry(index);
+        SimKv kv = from.getValue().copy();
+        for (long k = from.getKey() + 1; k <= index; k++) {
+            kv.apply(committed.get((int) k - 1), dedupe, conditions);
+        }
+        if (index > from.getKey()) {
+            replayed.put(index, kv.copy());
+        }
+        return kv;
+    }
+
+    /**
+     * At most once: after a replica applies a session write, it has executed that (client, sequence) at most once
+     * along its own applied history (retries of it must have been recognized as duplicates).
+     */
+    void onApplied(Simulation.SimNode n, Entry e, ApplyResult r) {
+        if (r == null || r.duplicate() || r.expired() || e.type() != EntryType.COMMAND) {
+            return;
+        }
+        io.raftkv.statemachine.KvCommand cmd = io.raftkv.statemachine.KvCommand.decode(e.data());
+        if (cmd.clientId() != null && n.kv.applications(cmd.clientId(), cmd.sequence()) > 1) {
+            fail("at-most-once", n.id + " executes request " + cmd.clientId() + "#" + cmd.sequence() + " again at " + e
+                    + " (it has now executed it " + n.kv.applications(cmd.clientId(), cmd.sequence()) + " times)");
         }
     }
 

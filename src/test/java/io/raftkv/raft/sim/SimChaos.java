@@ -21,7 +21,7 @@ final class SimChaos {
 
     private enum Action {
         DELIVER, TICK, WRITE, READ, PROCESS, DROP, DUPLICATE, DELAY, CRASH, RESTART, PARTITION, HEAL, FLUSH_SM, ISOLATE_LEADER, CRASH_LEADER,
-        SNAPSHOT, CONF_CHANGE
+        SNAPSHOT, CONF_CHANGE, TRANSFER
     }
 
     private final Action[] actions = Action.values();
@@ -34,16 +34,12 @@ final class SimChaos {
         sim.releaseDelayed(false);
         boolean anyDown = false;
         boolean anyDirty = false;
-        boolean anyBlocked = false;
+        boolean anyBlocked;
         for (SimNode n : sim.nodes) {
             anyDown |= !n.up;
             anyDirty |= n.up && n.dirty;
         }
-        for (boolean[] row : sim.blocked) {
-            for (boolean b : row) {
-                anyBlocked |= b;
-            }
-        }
+        anyBlocked = sim.net.anyBlocked();
         boolean msgs = !sim.network.isEmpty();
         weights[Action.DELIVER.ordinal()] = msgs ? sim.opt.wDeliver : 0;
         weights[Action.TICK.ordinal()] = sim.opt.wTick;
@@ -63,6 +59,7 @@ final class SimChaos {
         weights[Action.CRASH_LEADER.ordinal()] = leader != null ? sim.opt.wCrashLeader : 0;
         weights[Action.SNAPSHOT.ordinal()] = sim.opt.wSnapshot;
         weights[Action.CONF_CHANGE.ordinal()] = leader != null ? sim.opt.wConfChange : 0;
+        weights[Action.TRANSFER.ordinal()] = leader != null ? sim.opt.wTransfer : 0;
         int total = 0;
         for (int w : weights) {
             total += w;
@@ -88,8 +85,8 @@ final class SimChaos {
                     sim.afterInput(n, true);
                 }
             }
-            case WRITE -> sim.clientOp(true);
-            case READ -> sim.clientOp(false);
+            case WRITE -> sim.clients.randomOp(true);
+            case READ -> sim.clients.randomOp(false);
             case PROCESS -> {
                 List<SimNode> dirty = sim.nodes.stream().filter(n -> n.up && n.dirty).toList();
                 sim.handleReady(dirty.get(sim.rnd.nextInt(dirty.size())), false);
@@ -110,8 +107,7 @@ final class SimChaos {
             }
             case DELAY -> {
                 Message m = sim.network.remove(sim.rnd.nextInt(sim.network.size()));
-                sim.delayed.add(m);
-                sim.delayedUntil.add(sim.step + 20 + sim.rnd.nextInt(3000));
+                sim.net.delay(m, sim.step + 20 + sim.rnd.nextInt(3000));
                 if (sim.tracing) {
                     sim.trace("delay " + m);
                 }
@@ -139,6 +135,7 @@ final class SimChaos {
             case CRASH_LEADER -> sim.crash(sim.byId.get(leader));
             case SNAPSHOT -> sim.snapshots.take(sim.nodes.get(sim.rnd.nextInt(sim.nodes.size())));
             case CONF_CHANGE -> sim.membership.randomChange();
+            case TRANSFER -> transfer(sim.byId.get(leader));
             case FLUSH_SM -> {
                 SimNode n = sim.nodes.get(sim.rnd.nextInt(sim.nodes.size()));
                 if (n.up) {
@@ -146,11 +143,28 @@ final class SimChaos {
                 }
             }
         }
-        sim.clientTimeouts();
+        sim.clients.tick();
         sim.checker.afterStep();
         if (sim.step % 512 == 0) {
             sim.checker.fullCheck();
         }
+    }
+
+    /**
+     * Asks the leader to hand leadership to a random server of its configuration (a voter, usually; now and then a
+     * learner, itself or a down server, which it must refuse or fail to reach), amid all the other faults.
+     */
+    private void transfer(SimNode leader) {
+        List<String> members = List.copyOf(leader.raft.configuration().members());
+        String target = members.get(sim.rnd.nextInt(members.size()));
+        boolean started = leader.raft.transferLeadership(target);
+        if (started) {
+            sim.transfersStarted++;
+        }
+        if (sim.tracing) {
+            sim.trace("transfer leadership " + leader.id + " -> " + target + (started ? " started" : " refused"));
+        }
+        sim.afterInput(leader, true);
     }
 
     private void randomPartition() {

@@ -50,10 +50,20 @@ public final class SimOptions {
     /** Probability that delivery picks a random in-flight message rather than the oldest (reordering). */
     public double reorderProbability = 0.25;
 
+    /** Ask the leader to hand leadership to a random member (0: never). */
+    public int wTransfer = 0;
+
     public int clients = 4;
     public int keys = 3;
-    /** Steps after which a client gives up on an operation. */
+    /** Steps after which a client stops waiting for an attempt (outcome unknown) and retries. */
     public int opTimeout = 500;
+    /** How a client's writes divide into unconditional puts, compare-and-sets (put or delete) and deletes. */
+    public int wPut = 5;
+    public int wCas = 3;
+    public int wDelete = 2;
+    /** Attempts per request (1: no retries); a retry waits 1 to {@code retryDelay} steps. */
+    public int maxAttempts = 5;
+    public int retryDelay = 30;
 
     /**
      * Handle Readies in the node runtime's real order (RaftNode.handleReady) instead of persist-then-send: a leader's
@@ -142,6 +152,13 @@ public final class SimOptions {
         if (r.nextInt(3) == 0) {
             o.maxInflightBytes = 20 + r.nextInt(200); // a few entries' worth: flow control by bytes
         }
+        // The client workload and leadership transfers, drawn last for the same reason.
+        o.wCas = r.nextInt(4) == 0 ? 0 : 1 + r.nextInt(5);
+        o.wDelete = r.nextInt(3) == 0 ? 0 : 1 + r.nextInt(3);
+        o.maxAttempts = r.nextInt(5) == 0 ? 1 : 2 + r.nextInt(6);
+        // Half the seeds have impatient clients: they retry while the first attempt may still commit (duplicates).
+        o.opTimeout = r.nextBoolean() ? 10 + r.nextInt(60) : 100 + r.nextInt(500);
+        o.wTransfer = r.nextInt(3) == 0 ? 0 : 1 + r.nextInt(8);
         return o;
     }
 }

@@ -12,7 +12,8 @@ public final class SimRunner {
     public record Stats(long seed, int nodes, long steps, int leaders, int committed, long opsOk, long opsUnknown,
                         long crashes, long delivered, long maxInFlight, long truncations, long rejections, int stabilizeTicks,
                         long snapshotsTaken, long snapshotsInstalled, long installCrashes,
-                        long confChangesProposed, long confChangesRefused, long confChangesCommitted) {
+                        long confChangesProposed, long confChangesRefused, long confChangesCommitted,
+                        long retries, long duplicateAnswers, long lostAnswers, long casFailed, long transfers) {
     }
 
     private SimRunner() {
@@ -31,7 +32,8 @@ public final class SimRunner {
             return new Stats(o.seed, o.nodes, sim.step(), sim.leadersElected(), sim.committedCount(), h.count(History.Status.OK),
                     h.count(History.Status.UNKNOWN), sim.crashes, sim.delivered, sim.maxInFlight, sim.truncations, sim.rejections, ticks,
                     sim.snapshotsTaken(), sim.snapshotsInstalled(), sim.snapshotInstallCrashes(),
-                    sim.confChangesProposed(), sim.confChangesRefused(), sim.confChangesCommitted());
+                    sim.confChangesProposed(), sim.confChangesRefused(), sim.confChangesCommitted(),
+                    sim.clients.retries, sim.clients.duplicateAnswers, sim.clients.lostAnswers, sim.clients.casFailed, sim.transfersStarted);
         } catch (RuntimeException e) {
             throw new SimFailure(o, steps, sim.step(), e, sim.recentTrace(), sim.describeCluster());
         }
@@ -45,6 +47,7 @@ public final class SimRunner {
         public final int steps;
         public final List<String> trace;
         public final String cluster;
+        public final Mutation mutation;
 
         SimFailure(SimOptions o, int steps, long step, RuntimeException cause, List<String> trace, String cluster) {
             super("seed " + o.seed + " (" + o.nodes + " nodes, " + o.mutation + ") failed at step " + step
@@ -55,6 +58,7 @@ public final class SimRunner {
             this.step = step;
             this.trace = trace;
             this.cluster = cluster;
+            this.mutation = o.mutation;
         }
 
         public String report() {
@@ -66,8 +70,11 @@ public final class SimRunner {
                     sb.append("\n  ").append(t);
                 }
             }
-            sb.append("\nrerun: mvn -o test -Dtest=RaftSimulationTest -Dsimulation.seed=").append(seed)
+            sb.append("\nreplay (prints every event): ./mvnw -B -q test -Dtest=RaftSimulationTest -Dsimulation.seed=").append(seed)
                     .append(" -Dsimulation.nodes=").append(nodes).append(" -Dsimulation.steps=").append(steps);
+            if (mutation != Mutation.NONE) {
+                sb.append(" (this run had mutation ").append(mutation).append(" and its test's option tweaks: replay it from that test)");
+            }
             return sb.toString();
         }
     }

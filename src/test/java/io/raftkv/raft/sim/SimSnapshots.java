@@ -7,7 +7,6 @@ import io.raftkv.raft.SnapshotMeta;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Random;
-import java.util.TreeMap;
 
 /**
  * The simulation's snapshot runtime, as a real node's would behave: take a snapshot of the state machine at its
@@ -20,7 +19,7 @@ import java.util.TreeMap;
 final class SimSnapshots {
 
     /** A snapshot's data: the state machine at {@code meta.index()}. */
-    record SimSnapshot(SnapshotMeta meta, TreeMap<String, String> kv) {
+    record SimSnapshot(SnapshotMeta meta, SimKv kv) {
     }
 
     /** Snapshot data travelling with each SNAPSHOT message in flight (by identity: duplicates share it). */
@@ -48,7 +47,7 @@ final class SimSnapshots {
         if (meta == null) {
             return; // a snapshot from the leader is being installed
         }
-        SimSnapshot s = new SimSnapshot(meta, new TreeMap<>(n.kv));
+        SimSnapshot s = new SimSnapshot(meta, n.kv.copy());
         checker.onSnapshot(n, meta, s.kv(), "taken");
         if (!n.raft.snapshotTaken(meta)) {
             return; // a snapshot from the leader is being installed
@@ -107,7 +106,7 @@ final class SimSnapshots {
             crash.run();
             return false;
         }
-        n.kv = new TreeMap<>(s.kv()); // 3. the state machine is the snapshot's
+        n.kv = s.kv().copy(); // 3. the state machine is the snapshot's
         n.applied = meta.index();
         installed++;
         return true;
@@ -122,7 +121,7 @@ final class SimSnapshots {
         SnapshotMeta meta = s.meta();
         if (n.applied < meta.index()) {
             if (!skipLoadMutation) {
-                n.kv = new TreeMap<>(s.kv());
+                n.kv = s.kv().copy();
             }
             n.applied = meta.index();
         }

@@ -8,7 +8,6 @@ import io.raftkv.raft.HardState;
 import io.raftkv.raft.LogStorage;
 import io.raftkv.raft.MemoryLogStorage;
 import io.raftkv.raft.Message;
-import io.raftkv.raft.MessageType;
 import io.raftkv.raft.Raft;
 import io.raftkv.raft.RaftConfig;
 import io.raftkv.raft.ReadState;
@@ -31,21 +30,22 @@ import java.util.function.Predicate;
 
 /**
  * A deterministic, in-memory Raft cluster: N nodes, each a {@link Raft} core, a {@link MemoryLogStorage} "disk" and
- * a key-value state machine, connected by a simulated network that can drop, duplicate, reorder and delay messages and
- * be partitioned. Everything (election jitter included) comes from one seeded {@link Random}, so a run is reproducible
- * from its seed alone.
+ * a key-value state machine ({@link SimKv}: the real command encoding and client sessions), connected by a simulated
+ * network that can drop, duplicate, reorder and delay messages and be partitioned ({@link SimNetwork}), used by
+ * clients that retry with sessions, compare-and-set and delete ({@link SimClients}). Everything (election jitter
+ * included) comes from one seeded {@link Random}, so a run is reproducible from its seed alone.
  * <p>
- * Two ways to drive it: {@link #chaosStep()} picks one random action per step (the randomized test), and the
- * controlled methods ({@link #tickAll()}, {@link #deliverAll()}, {@link #isolate}, {@link #propose}, ...) script a
- * scenario (the targeted tests). The {@link SafetyChecker} watches every input and every Ready.
+ * Two ways to drive it: {@link #chaosStep()} picks one random action per step (the randomized test, {@link SimChaos}),
+ * and the controlled methods ({@link #tickAll()}, {@link #deliverAll()}, {@link #isolate}, {@link #propose}, ...)
+ * script a scenario (the targeted tests). The {@link SafetyChecker} watches every input and every Ready; a whole run
+ * is chaos, then {@link #stabilize} (heal, then liveness), then {@link #finish} (the end-of-run checks).
  * <p>
- * Ready handling follows the contract in {@link Ready}: persist hard state and entries in one {@code save}, then
- * release the messages to the network, then apply committed entries, then serve reads, then {@code advance}. A node
- * may take several inputs before its Ready is handled (as a batching runtime would); whatever it has not persisted is
- * lost if it crashes.
+ * Each node's runtime ({@link SimRuntime}) handles Readies per the contract in {@link Ready}, or in the real runtime's
+ * order. A node may take several inputs before its Ready is handled (as a batching runtime would); whatever it has not
+ * persisted is lost if it crashes ({@link #crash}, {@link #restart}); snapshots are {@link SimSnapshots}, membership
+ * changes {@link SimMembership}.
  */
 public final class Simulation {
-
 
     /** One simulated server. */
     public static final class SimNode {
@@ -59,9 +59,9 @@ public final class Simulation {
         boolean dirty;
         int incarnation;
         /** The state machine (volatile) and its last flushed copy (durable). */
-        TreeMap<String, String> kv = new TreeMap<>();
+        SimKv kv = new SimKv();
         long applied;
-        TreeMap<String, String> kvDurable = new TreeMap<>();
+        SimKv kvDurable = new SimKv();
         long appliedDurable;
         /** runtimeOrder: a hard state whose only change was the commit index, not saved yet (lost in a crash). */
         HardState unsavedHardState;
@@ -69,8 +69,9 @@ public final class Simulation {
         SimSnapshots.SimSnapshot snapshot;
         SimSnapshots.SimSnapshot incomingSnapshot;
         long commitSeen;
-        final TreeMap<Long, PendingWrite> writes = new TreeMap<>();
-        final LinkedHashMap<Long, PendingRead> reads = new LinkedHashMap<>();
+        /** Client attempts waiting here: writes by log index, reads by request id. */
+        final TreeMap<Long, SimClients.Attempt> writes = new TreeMap<>();
+        final LinkedHashMap<Long, SimClients.Attempt> reads = new LinkedHashMap<>();
         /** Every ReadState this node's Readies carried (targeted tests). */
         public final List<ReadState> readStates = new ArrayList<>();
 
@@ -87,37 +88,18 @@ public final class Simulation {
             return up;
         }
 
+        /** The state machine's values by key. */
         public Map<String, String> kv() {
+            return kv.values();
+        }
+
+        /** The state machine (values, versions, client sessions). */
+        public SimKv state() {
             return kv;
         }
 
         public long applied() {
             return applied;
-        }
-    }
-
-    static final class Client {
-        final int id;
-        History.Op op;
-        long since;
-        int opsDone;
-
-        Client(int id) {
-            this.id = id;
-        }
-    }
-
-    record PendingWrite(Client client, History.Op op, Entry entry) {
-    }
-
-    static final class PendingRead {
-        final Client client;
-        final History.Op op;
-        long index = -1;
-
-        PendingRead(Client client, History.Op op) {
-            this.client = client;
-            this.op = op;
         }
     }
 
@@ -152,23 +134,19 @@ public final class Simulation {
     final List<String> ids;
     final List<SimNode> nodes = new ArrayList<>();
     final Map<String, SimNode> byId = new LinkedHashMap<>();
-    final List<Message> network = new ArrayList<>();
+    /** The network: messages in flight (an alias of {@link SimNetwork#inFlight}) and the blocked links. */
+    final SimNetwork net;
+    final List<Message> network;
+    final boolean[][] blocked;
     final SimSnapshots snapshots;
     final SimMembership membership;
     private final SimChaos chaosDriver = new SimChaos(this);
-    /** Messages held back, with the step at which they rejoin the network. */
-    final List<Message> delayed = new ArrayList<>();
-    final List<Long> delayedUntil = new ArrayList<>();
-    final boolean[][] blocked;
     final SafetyChecker checker;
-    private final History history = new History();
-    private final List<Client> clients = new ArrayList<>();
+    final SimClients clients;
+    private final SimRuntime runtime = new SimRuntime(this);
     private final ArrayDeque<String> traceBuffer = new ArrayDeque<>();
     final boolean tracing;
     long step;
-    private long clock;
-    private long nextRequestId = 1;
-    private int opCounter;
     boolean chaos;
 
     /** Called with each message just before it is stepped into its recipient (targeted tests count messages). */
@@ -183,6 +161,7 @@ public final class Simulation {
     long maxInFlight;
     long truncations;
     long rejections;
+    long transfersStarted;
 
     public Simulation(SimOptions opt) {
         this.opt = opt;
@@ -200,15 +179,17 @@ public final class Simulation {
             nodes.add(n);
             byId.put(n.id, n);
         }
-        this.blocked = new boolean[ids.size()][ids.size()];
+        this.net = new SimNetwork(this, ids.size());
+        this.network = net.inFlight;
+        this.blocked = net.blocked;
         this.checker = new SafetyChecker(this, membership.bootstrap());
         this.checker.checkVotes = opt.checkVotes;
         this.checker.checkCommitQuorum = opt.checkCommitQuorum;
+        this.checker.dedupe = opt.mutation != Mutation.NO_SESSION_DEDUP;
+        this.checker.conditions = opt.mutation != Mutation.IGNORE_CONDITIONS;
         // Its own random source: runs without snapshots see the same chaos as before snapshots existed.
         this.snapshots = new SimSnapshots(new Random(opt.seed * 31 + 7), checker, opt.compactionMargin);
-        for (int i = 0; i < opt.clients; i++) {
-            clients.add(new Client(i));
-        }
+        this.clients = new SimClients(this, opt);
     }
 
     /** Boots every node from its disk (empty, unless a test pre-loaded it). */
@@ -243,7 +224,7 @@ public final class Simulation {
     }
 
     public History history() {
-        return history;
+        return clients.history();
     }
 
     public List<Message> inFlight() {
@@ -303,7 +284,7 @@ public final class Simulation {
         return new ArrayList<>(traceBuffer);
     }
 
-    private String describe(SimNode n) {
+    String describe(SimNode n) {
         if (!n.up) {
             return n.id + "(down)";
         }
@@ -366,14 +347,7 @@ public final class Simulation {
         n.dirty = false;
         n.unsavedHardState = null;
         n.incomingSnapshot = null;
-        for (PendingWrite w : n.writes.values()) {
-            abandon(w.client(), w.op());
-        }
-        n.writes.clear();
-        for (PendingRead r : n.reads.values()) {
-            abandon(r.client, r.op);
-        }
-        n.reads.clear();
+        clients.crashed(n);
     }
 
     /**
@@ -389,10 +363,10 @@ public final class Simulation {
             return;
         }
         if (!keepDurableStateMachine) {
-            n.kvDurable = new TreeMap<>();
+            n.kvDurable = new SimKv();
             n.appliedDurable = 0;
         }
-        n.kv = new TreeMap<>(n.kvDurable);
+        n.kv = n.kvDurable.copy();
         n.applied = n.appliedDurable;
         snapshots.reconcileOnRestart(n, opt.mutation == Mutation.SKIP_SNAPSHOT_LOAD);
         boot(n);
@@ -400,7 +374,7 @@ public final class Simulation {
 
     /** Makes the state machine's current state durable (what a snapshot or an fsync'd store would do). */
     void flushStateMachine(SimNode n) {
-        n.kvDurable = new TreeMap<>(n.kv);
+        n.kvDurable = n.kv.copy();
         n.appliedDurable = n.applied;
     }
 
@@ -421,337 +395,17 @@ public final class Simulation {
         }
     }
 
-    /** Handles every Ready the node has, per the contract. With {@code crashAfterPersist}, crashes after the first save. */
+    /** Handles every Ready the node has (see {@link SimRuntime}); with {@code crashAfterPersist}, crashes after the first save. */
     void handleReady(SimNode n, boolean crashAfterPersist) {
-        Raft r = n.raft;
-        while (r.hasReady()) {
-            Ready rd = r.ready();
-            if (tracing) {
-                trace(n.id + " ready: " + readyString(rd));
-            }
-            if (rd.snapshot() != null && !snapshots.install(n, rd.snapshot(), chaos, () -> crash(n))) {
-                return; // crashed part way through the install
-            }
-            checker.beforePersist(n, rd);
-            if (!rd.entries().isEmpty() && rd.entries().get(0).index() <= n.disk.lastIndex()) {
-                truncations++;
-            }
-            List<Message> late = rd.messages();
-            if (opt.mutation == Mutation.SEND_BEFORE_PERSIST) {
-                send(rd.messages());
-                late = List.of();
-                if (chaos && (rd.hardState() != null || !rd.entries().isEmpty()) && rnd.nextInt(3) == 0) {
-                    crash(n); // the messages are out; the state they depend on never reaches the disk
-                    return;
-                }
-            } else if (opt.runtimeOrder) {
-                late = sendEarly(n, rd);
-                if (late == null) {
-                    return; // crashed between the early send and the disk write
-                }
-            }
-            HardState toSave = opt.runtimeOrder ? hardStateToSave(n, rd) : rd.hardState();
-            n.disk.save(toSave, rd.entries());
-            checker.afterPersist(n, rd);
-            if (crashAfterPersist) {
-                crash(n);
-                return;
-            }
-            send(late);
-            for (Entry e : rd.committedEntries()) {
-                apply(n, e);
-            }
-            for (ReadState rs : rd.readStates()) {
-                onReadState(n, rs);
-            }
-            serveReads(n);
-            r.advance(rd);
-        }
-        n.dirty = false;
+        runtime.handleReady(n, crashAfterPersist);
     }
 
-    /**
-     * runtimeOrder: sends the leader's AppendEntries and heartbeats before the disk write, as RaftNode does (the core
-     * counts the leader's own copy only after advance); may crash right after. Returns the messages left for after
-     * the write, or null after a crash.
-     */
-    private List<Message> sendEarly(SimNode n, Ready rd) {
-        HardState saved = n.disk.hardState();
-        HardState hs = rd.hardState();
-        // Not while the term or vote changes (a single voter elects itself in one Ready): see RaftNode.handleReady.
-        boolean termStable = hs == null || (hs.term() == saved.term() && java.util.Objects.equals(hs.votedFor(), saved.votedFor()));
-        List<Message> early = new ArrayList<>();
-        List<Message> late = new ArrayList<>();
-        for (Message m : rd.messages()) {
-            (termStable && (m.type() == MessageType.APPEND || m.type() == MessageType.HEARTBEAT) ? early : late).add(m);
-        }
-        send(early);
-        if (chaos && !early.isEmpty() && !rd.entries().isEmpty() && rnd.nextInt(6) == 0) {
-            crash(n); // the appends are out; the leader's own copy never reaches its disk
-            return null;
-        }
-        return late;
-    }
-
-    /**
-     * runtimeOrder: the hard state as RaftNode saves it. A change of the commit index alone is kept in memory (lost
-     * in a crash) and rides along with the next save of entries, term or vote.
-     */
-    private static HardState hardStateToSave(SimNode n, Ready rd) {
-        HardState hs = rd.hardState() != null ? rd.hardState() : n.unsavedHardState;
-        if (hs == null) {
-            return null;
-        }
-        HardState saved = n.disk.hardState();
-        boolean termOrVote = hs.term() != saved.term() || !java.util.Objects.equals(hs.votedFor(), saved.votedFor());
-        if (!termOrVote && rd.entries().isEmpty()) {
-            n.unsavedHardState = hs;
-            return null;
-        }
-        n.unsavedHardState = null;
-        return hs;
-    }
-
-    private static String readyString(Ready rd) {
-        StringBuilder sb = new StringBuilder();
-        if (rd.softState() != null) {
-            sb.append("soft=").append(rd.softState()).append(' ');
-        }
-        if (rd.hardState() != null) {
-            sb.append("hard=").append(rd.hardState()).append(' ');
-        }
-        if (!rd.entries().isEmpty()) {
-            sb.append("entries=").append(rd.entries().get(0).index()).append("..").append(rd.entries().get(rd.entries().size() - 1).index())
-                    .append("@").append(rd.entries().get(rd.entries().size() - 1).term()).append(' ');
-        }
-        if (!rd.committedEntries().isEmpty()) {
-            sb.append("apply=").append(rd.committedEntries().get(0).index()).append("..")
-                    .append(rd.committedEntries().get(rd.committedEntries().size() - 1).index()).append(' ');
-        }
-        if (!rd.readStates().isEmpty()) {
-            sb.append("reads=").append(rd.readStates()).append(' ');
-        }
-        sb.append("msgs=").append(rd.messages());
-        return sb.toString();
-    }
-
-    private void send(List<Message> messages) {
-        for (Message sent : messages) {
-            Message m = snapshots.onSend(byId.get(sent.from()), sent);
-            checker.onSend(m);
-            network.add(m);
-        }
-        maxInFlight = Math.max(maxInFlight, network.size());
-    }
-
-    private void apply(SimNode n, Entry e) {
-        checker.onApply(n, e);
-        if (e.type() == EntryType.COMMAND) {
-            KvCommand.Put p = KvCommand.decode(e.data());
-            n.kv.put(p.key(), p.value());
-        }
-        n.applied = e.index();
-        PendingWrite w = n.writes.remove(e.index());
-        if (w != null) {
-            if (w.entry().equals(e)) {
-                complete(w.client(), w.op(), null);
-            } else {
-                abandon(w.client(), w.op()); // another entry took the index: the outcome is unknown to the client
-            }
-        }
-    }
-
-    private void onReadState(SimNode n, ReadState rs) {
-        n.readStates.add(rs);
-        PendingRead pr = n.reads.get(rs.requestId());
-        if (pr == null) {
-            return;
-        }
-        if (rs.failed()) {
-            n.reads.remove(rs.requestId());
-            fail(pr.client, pr.op);
-        } else {
-            pr.index = rs.readIndex();
-        }
-    }
-
-    private void serveReads(SimNode n) {
-        if (n.reads.isEmpty()) {
-            return;
-        }
-        var it = n.reads.values().iterator();
-        while (it.hasNext()) {
-            PendingRead pr = it.next();
-            if (pr.index >= 0 && pr.index <= n.applied) {
-                it.remove();
-                complete(pr.client, pr.op, n.kv.get(pr.op.key));
-            }
-        }
-    }
-
-    /** Steps a message into its recipient, unless partitioned away, dropped by a test filter, or the node is down. */
     void deliver(Message m, boolean mayBatch) {
-        SimNode to = byId.get(m.to());
-        SimNode from = byId.get(m.from());
-        if (to == null || from == null || blocked[from.idx][to.idx] || !to.up || dropIf.test(m)) {
-            if (tracing) {
-                trace("lost " + m);
-            }
-            reportSnapshot(m, false);
-            return;
-        }
-        delivered++;
-        if (m.reject()) {
-            rejections++;
-        }
-        if (tracing) {
-            trace("deliver " + m);
-        }
-        onDeliver.accept(m);
-        snapshots.onDeliver(to, m);
-        to.raft.step(m);
-        afterInput(to, mayBatch);
-        reportSnapshot(m, true);
+        runtime.deliver(m, mayBatch);
     }
 
-    /** The sender's runtime learns how a snapshot transfer ended, as a real node's streaming thread reports it. */
     void reportSnapshot(Message m, boolean delivered) {
-        SimNode from = byId.get(m.from());
-        if (m.type() == MessageType.SNAPSHOT && from != null && from.up) {
-            from.raft.reportSnapshot(m.to(), delivered);
-            afterInput(from, false);
-        }
-    }
-
-    // ---------------------------------------------------------------------------------------------------------------
-    // Clients
-
-    /** Completes {@code op} for client {@code c}, unless the client already gave up on it. */
-    private void complete(Client c, History.Op op, String readValue) {
-        if (c.op == null || c.op != op) {
-            return;
-        }
-        history.complete(c.op, readValue, ++clock);
-        if (tracing) {
-            trace("client c" + c.id + " done " + c.op);
-        }
-        c.op = null;
-        c.opsDone++;
-    }
-
-    private void abandon(Client c, History.Op op) {
-        if (c.op == null || c.op != op) {
-            return;
-        }
-        history.abandon(c.op);
-        if (tracing) {
-            trace("client c" + c.id + " abandons " + c.op);
-        }
-        c.op = null;
-    }
-
-    private void fail(Client c, History.Op op) {
-        if (c.op == null || c.op != op) {
-            return;
-        }
-        history.fail(c.op);
-        if (tracing) {
-            trace("client c" + c.id + " failed " + c.op);
-        }
-        c.op = null;
-    }
-
-    /** Client {@code c} writes a fresh value to a key at node {@code n}; returns the proposed entry or null. */
-    private Entry clientWrite(Client c, SimNode n, String key) {
-        String value = "v" + (++opCounter);
-        Entry e = n.raft.propose(EntryType.COMMAND, KvCommand.put(key, value));
-        if (e == null) {
-            if (tracing) {
-                trace("client c" + c.id + " write " + key + "=" + value + " refused by " + describe(n));
-            }
-            return null; // definitely not written: not part of the history
-        }
-        c.op = history.invoke(c.id, key, true, value, ++clock);
-        c.since = step;
-        n.writes.put(e.index(), new PendingWrite(c, c.op, e));
-        if (tracing) {
-            trace("client c" + c.id + " invokes " + c.op + " at " + n.id + " as " + e);
-        }
-        return e;
-    }
-
-    /** Client {@code c} starts a read of {@code key} at node {@code n}; returns the operation. */
-    private History.Op clientRead(Client c, SimNode n, String key) {
-        History.Op op = history.invoke(c.id, key, false, null, ++clock);
-        c.op = op;
-        if (opt.mutation == Mutation.LOCAL_READS) {
-            complete(c, op, n.kv.get(key));
-            return op;
-        }
-        long reqId = nextRequestId++;
-        c.since = step;
-        n.reads.put(reqId, new PendingRead(c, c.op));
-        if (tracing) {
-            trace("client c" + c.id + " invokes " + c.op + " at " + n.id + " req " + reqId);
-        }
-        n.raft.readIndex(reqId);
-        return op;
-    }
-
-    private SimNode pickClientTarget() {
-        List<SimNode> leaders = new ArrayList<>();
-        List<SimNode> up = new ArrayList<>();
-        for (SimNode n : nodes) {
-            if (n.up) {
-                up.add(n);
-                if (n.raft.role() == Role.LEADER) {
-                    leaders.add(n);
-                }
-            }
-        }
-        if (up.isEmpty()) {
-            return null;
-        }
-        if (!leaders.isEmpty() && rnd.nextInt(10) != 0) {
-            return leaders.get(rnd.nextInt(leaders.size()));
-        }
-        return up.get(rnd.nextInt(up.size()));
-    }
-
-    void clientOp(boolean write) {
-        List<Client> idle = new ArrayList<>();
-        for (Client c : clients) {
-            if (c.op == null) {
-                idle.add(c);
-            }
-        }
-        if (idle.isEmpty()) {
-            return;
-        }
-        Client c = idle.get(rnd.nextInt(idle.size()));
-        SimNode n = pickClientTarget();
-        if (n == null) {
-            return;
-        }
-        String key = "k" + rnd.nextInt(opt.keys);
-        if (write) {
-            clientWrite(c, n, key);
-        } else {
-            clientRead(c, n, key);
-        }
-        afterInput(n, true);
-    }
-
-    void clientTimeouts() {
-        for (Client c : clients) {
-            if (c.op != null && step - c.since > opt.opTimeout) {
-                for (SimNode n : nodes) {
-                    n.writes.values().removeIf(w -> w.client() == c);
-                    n.reads.values().removeIf(r -> r.client == c);
-                }
-                abandon(c, c.op);
-            }
-        }
+        runtime.reportSnapshot(m, delivered);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -763,43 +417,19 @@ public final class Simulation {
     }
 
     void releaseDelayed(boolean all) {
-        for (int i = 0; i < delayed.size(); i++) {
-            if (all || delayedUntil.get(i) <= step) {
-                Message m = delayed.remove(i);
-                delayedUntil.remove(i);
-                i--;
-                network.add(m);
-                if (tracing) {
-                    trace("release delayed " + m);
-                }
-            }
-        }
+        net.releaseDelayed(all);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
     // Controlled operations (targeted tests, and the liveness phase)
 
     public void heal() {
-        for (boolean[] row : blocked) {
-            Arrays.fill(row, false);
-        }
-        if (tracing) {
-            trace("heal");
-        }
+        net.heal();
     }
 
     /** Cuts {@code id} off from everyone, both ways. */
     public void isolate(String id) {
-        int i = byId.get(id).idx;
-        for (int j = 0; j < nodes.size(); j++) {
-            if (j != i) {
-                blocked[i][j] = true;
-                blocked[j][i] = true;
-            }
-        }
-        if (tracing) {
-            trace("isolate " + id);
-        }
+        net.isolate(byId.get(id).idx, id);
     }
 
     /** Splits the cluster into the given groups (nodes in no group are isolated). */
@@ -813,17 +443,14 @@ public final class Simulation {
             }
             k++;
         }
-        for (int i = 0; i < g.length; i++) {
-            for (int j = 0; j < g.length; j++) {
-                blocked[i][j] = i != j && (g[i] < 0 || g[i] != g[j]);
-            }
-        }
+        net.partition(g);
     }
 
     /** Blocks messages from {@code from} to {@code to} (one direction). */
     public void block(String from, String to) {
         blocked[byId.get(from).idx][byId.get(to).idx] = true;
     }
+
 
     public void tick(String id) {
         SimNode n = byId.get(id);
@@ -925,8 +552,19 @@ public final class Simulation {
 
     /** Proposes {@code put key value} at {@code id} outside the client history; handles the Ready. */
     public Entry propose(String id, String key, String value) {
+        return proposeCommand(id, KvCommand.put(key, value));
+    }
+
+    /**
+     * Proposes a command in the real encoding (a session write, a CAS...) at {@code id} outside the client history;
+     * handles the Ready. An appended session write counts as an attempt of its request for the end-of-run checks.
+     */
+    public Entry proposeCommand(String id, byte[] command) {
         SimNode n = byId.get(id);
-        Entry e = n.raft.propose(EntryType.COMMAND, KvCommand.put(key, value));
+        Entry e = n.raft.propose(EntryType.COMMAND, command);
+        if (e != null) {
+            clients.appendedOutside(e);
+        }
         afterInput(n, false);
         return e;
     }
@@ -972,8 +610,7 @@ public final class Simulation {
                 handleReady(n, false);
             }
         }
-        Client c = new Client(clients.size());
-        clients.add(c);
+        SimClients.Client c = clients.newClient();
         Entry target = null;
         History.Op op = null;
         SimNode proposer = null;
@@ -990,10 +627,11 @@ public final class Simulation {
                     || op.status == History.Status.UNKNOWN || op.status == History.Status.FAILED
                     || (op.status == History.Status.PENDING && (!proposer.up || proposer.raft.role() != Role.LEADER));
             if (l != null && needWrite) {
-                abandon(c, c.op);
+                clients.giveUp(c.req);
                 proposer = byId.get(l);
-                target = clientWrite(c, proposer, "k0");
-                op = c.op;
+                SimClients.Request req = clients.write(c, proposer, LinearizabilityChecker.Kind.WRITE, "k0", 1);
+                target = req.lastEntry;
+                op = req.op;
                 afterInput(proposer, false);
             }
             tickAll();
@@ -1004,7 +642,7 @@ public final class Simulation {
     }
 
     /** A linearizable read at the leader must complete too (ReadIndex liveness). Returns the ticks used. */
-    private int finalRead(Client c, int maxTicks) {
+    private int finalRead(SimClients.Client c, int maxTicks) {
         History.Op read = null;
         for (int t = 0; t <= maxTicks; t++) {
             if (read != null && read.status == History.Status.OK) {
@@ -1014,9 +652,9 @@ public final class Simulation {
                 return t;
             }
             String l = stableLeader();
-            if (c.op == null && l != null) {
+            if (c.req == null && l != null) {
                 SimNode n = byId.get(l);
-                read = clientRead(c, n, "k0");
+                read = clients.read(c, n, "k0", 1);
                 afterInput(n, false);
                 continue;
             }
@@ -1060,13 +698,15 @@ public final class Simulation {
         }
     }
 
-    /** End-of-run checks: full log comparison and linearizability of the client history. */
+    /**
+     * End-of-run checks: full log comparison, the client requests (the 503 contract, at most once), and
+     * linearizability of the client history.
+     */
     public LinearizabilityChecker.Result finish() {
-        for (Client c : clients) {
-            abandon(c, c.op);
-        }
+        clients.giveUpAll();
         checker.fullCheck();
-        LinearizabilityChecker.Result r = new LinearizabilityChecker().check(history.forChecker());
+        clients.checkRequests(checker.committed);
+        LinearizabilityChecker.Result r = new LinearizabilityChecker().check(history().forChecker());
         if (!r.ok()) {
             throw new SafetyViolation("linearizability violated: " + r);
         }
