@@ -36,6 +36,8 @@ public class RetryingClients {
     static final Map<String, String> acked = new ConcurrentHashMap<>();
     static volatile long lastSuccess = System.nanoTime();
     static volatile long maxGap;
+    /** Where the read-back found an answer last (the leader, after a redirect): asked first for the next key. */
+    static URI readAt;
 
     public static void main(String[] args) throws Exception {
         boolean etcd = args[0].equals("etcd");
@@ -123,8 +125,8 @@ public class RetryingClients {
 
     /** The key's version (1 = written once), -1 if it is missing; asked of each endpoint until one answers. */
     static long readVersion(boolean etcd, List<URI> endpoints, String key) throws InterruptedException {
+        URI at = readAt != null ? readAt : endpoints.get(0);
         for (int attempt = 0; attempt < 50; attempt++) {
-            URI at = endpoints.get(attempt % endpoints.size());
             try {
                 if (etcd) {
                     HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(at.resolve("/v3/kv/range"))
@@ -139,15 +141,23 @@ public class RetryingClients {
                     HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(at.resolve("/v1/kv/" + key))
                             .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
                     if (r.statusCode() == 200) {
+                        readAt = at;
                         return Long.parseLong(r.headers().firstValue("X-Raftkv-Version").orElse("-1"));
                     }
                     if (r.statusCode() == 404) {
+                        readAt = at;
                         return -1;
+                    }
+                    if (r.statusCode() == 307 && r.headers().firstValue("Location").isPresent()) {
+                        URI loc = at.resolve(r.headers().firstValue("Location").get());
+                        at = URI.create(loc.getScheme() + "://" + loc.getAuthority()); // the leader, for this and the next keys
+                        continue;
                     }
                 }
             } catch (Exception e) {
                 // next endpoint
             }
+            at = endpoints.get((endpoints.indexOf(at) + 1 + endpoints.size()) % endpoints.size());
             sleep(100);
         }
         return -1;
