@@ -177,12 +177,28 @@ public final class ScaleDownCommand {
     private record Members(List<String> ids, URI at) {
     }
 
-    /** The member list as an endpoint that knows a leader sees it. */
+    /**
+     * The member list as an endpoint that knows a leader sees it. An endpoint that answers without a leader (a member
+     * just removed, whose pod still runs and still answers behind the Service's name) names the members it knows:
+     * they are asked next, at their own URLs.
+     */
     private Optional<Members> members() {
-        for (URI e : endpoints) {
+        java.util.Deque<URI> toAsk = new java.util.ArrayDeque<>(endpoints);
+        java.util.Set<URI> asked = new java.util.HashSet<>();
+        while (!toAsk.isEmpty()) {
+            URI e = toAsk.poll();
+            if (!asked.add(e)) {
+                continue;
+            }
             try {
                 JsonNode body = JSON.readTree(send(e.resolve("/v1/members"), "GET").body());
                 if (body.path("leader").asText(null) == null) {
+                    body.path("members").forEach(m -> {
+                        String url = m.path("url").asText(null);
+                        if (url != null && !url.isEmpty()) {
+                            toAsk.add(URI.create(url));
+                        }
+                    });
                     continue;
                 }
                 List<String> ids = new ArrayList<>();

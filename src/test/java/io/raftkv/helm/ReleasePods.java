@@ -73,6 +73,7 @@ final class ReleasePods implements AutoCloseable {
         JsonNode c = podSpec.path("containers").get(0);
         List<String> args = new ArrayList<>();
         c.path("args").forEach(a -> args.add(a.asText()));
+        StringBuffer output = new StringBuffer(); // kept even when a failed container is removed before its logs are read
         try (GenericContainer<?> job = new GenericContainer<>(DockerImageName.parse(c.path("image").asText()))
                 .withImagePullPolicy(i -> false)
                 .withNetwork(network)
@@ -86,11 +87,12 @@ final class ReleasePods implements AutoCloseable {
                         cmd.getHostConfig().withBinds(binds);
                     }
                 })
+                .withLogConsumer(frame -> output.append(frame.getUtf8String()))
                 .withStartupCheckStrategy(new OneShotStartupCheckStrategy().withTimeout(Duration.ofSeconds(180)))) {
             try {
                 job.start();
             } catch (RuntimeException e) {
-                throw new AssertionError("the job's container failed:\n" + job.getLogs(), e);
+                throw new AssertionError("the job's container failed:\n" + output, e);
             }
             return job.getLogs();
         }
