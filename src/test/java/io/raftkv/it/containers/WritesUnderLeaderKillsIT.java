@@ -276,8 +276,9 @@ class WritesUnderLeaderKillsIT {
     }
 
     /**
-     * A linearizable read after the faults, at whichever node leads now: a redirect, a 503 or no answer (leadership
-     * still settling after the last fault) is retried for up to 30 s; any other answer is returned.
+     * A linearizable read after the faults, at whichever node leads now: a redirect, a 503, a 504 (the read's
+     * ReadIndex not confirmed in time: a leader that has just lost its quorum or is about to be deposed) or no answer
+     * (leadership still settling after the last fault) is retried for up to 30 s; any other answer is returned.
      */
     private HttpResponse<String> settledRead(ContainerCluster cluster, String key) throws Exception {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -287,7 +288,7 @@ class WritesUnderLeaderKillsIT {
                 try {
                     HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(cluster.url(at) + "/v1/kv/" + key))
                             .timeout(Duration.ofSeconds(8)).build(), HttpResponse.BodyHandlers.ofString());
-                    if ((r.statusCode() != 307 && r.statusCode() != 503) || System.nanoTime() > deadline) {
+                    if ((r.statusCode() != 307 && r.statusCode() != 503 && r.statusCode() != 504) || System.nanoTime() > deadline) {
                         return r;
                     }
                 } catch (java.io.IOException e) {
