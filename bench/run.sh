@@ -18,6 +18,7 @@
 #   BENCH_TMPDIR=/var/tmp (parent of the data dirs: keep it on a real disk, not tmpfs)  BENCH_KEEP=1 (keep data+logs)
 #   BENCH_NATIVE=0 (skip the native executable) or =path (another executable to run as raftkv-native)
 #   BENCH_NO_BUILD=1 (never run Maven)  BENCH_JAVA_OPTS (JVM flags for the raftkv nodes)
+#   BENCH_APPCDS=0 (the JVM members without the class-data archive that `raftkv warm-up` makes, as the image has)
 #   BENCH_NATIVE_OPTS (run-time flags for the native executable, e.g. "-Xmn256m -Xmx2g")
 #   BENCH_PEER_TLS=true (raftkv peers on mutual TLS, certificates made in the temp dir; false: plain TCP; both: a
 #   fourth system "raftkv-plain" (the JVM build with plain-TCP peers, ports 9021-9023) alternating with the others in
@@ -311,6 +312,19 @@ snapshot_build() {
 snapshot_build || { progress "the build changed while being copied; copying again in 10 s"; sleep 10; snapshot_build; } ||
   die "target/ keeps changing (a build running?); retry when it is done"
 
+# The JVM members map a class-data archive (AppCDS), as the JVM image's do: made once here by `raftkv warm-up` over
+# the copied jars (BENCH_APPCDS=0: none, every start loads and links all classes again).
+if [[ ${BENCH_APPCDS:-1} != 0 ]]; then
+  progress "class-data archive for the JVM members (raftkv warm-up)"
+  if java -XX:ArchiveClassesAtExit="$TMP/app/app-cds.jsa" -Xlog:cds=off -Xlog:cds+dynamic=off -jar "$TMP/app/quarkus-run.jar" \
+       warm-up "$TMP/warm-up" >"$TMP/logs/warm-up.log" 2>&1 && [[ -s $TMP/app/app-cds.jsa ]]; then
+    JAVA_OPTS="-XX:SharedArchiveFile=$TMP/app/app-cds.jsa${JAVA_OPTS:+ $JAVA_OPTS}"
+  else
+    note "raftkv warm-up failed (JVM members start without a class-data archive): $(tail -3 "$TMP/logs/warm-up.log" | tr '\n' ' ' | cut -c1-300)"
+  fi
+  rm -rf "$TMP/warm-up"
+fi
+
 FS=$(df -PT "$TMP" | awk 'NR == 2 { print $1 " (" $2 ")" }')
 [[ $FS == *tmpfs* ]] && progress "warning: $TMP is on tmpfs: fsyncs cost nothing there; set BENCH_TMPDIR to a disk path"
 per_row=$(( (RUNS * DURATION + WARMUP) * ${#SYSTEMS[@]} ))
@@ -548,7 +562,7 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
   ((QUICK)) && { echo "**Quick mode (smoke test): 1 short run per workload; do not compare these numbers.**"; echo; }
   echo "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, data on $FS"
   echo "- machine load: load average $LOAD_AT_START when the script started; other processes used ${FOREIGN_CPU}% of the CPU during the workloads (~0 on a quiet machine)"
-  echo "- raftkv: commit $commit, $(java -version 2>&1 | head -1)${NATIVE:+, native executable $(basename "$NATIVE")${BENCH_NATIVE_OPTS:+ run with $BENCH_NATIVE_OPTS}}"
+  echo "- raftkv: commit $commit, $(java -version 2>&1 | head -1)${JAVA_OPTS:+ run with ${JAVA_OPTS//$TMP\//}}${NATIVE:+, native executable $(basename "$NATIVE")${BENCH_NATIVE_OPTS:+ run with $BENCH_NATIVE_OPTS}}"
   echo "- etcd: $(etcd --version 2>/dev/null | head -1 | sed 's/etcd Version: //') (defaults: heartbeat 100 ms, election 1000 ms); load: $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
   echo "- workload: $KEYS keys, $VALUE_BYTES-byte values, random keys, wrk + bench/kv.lua on the leader, 1 wrk thread for 1 connection else 2;" \
        "$RUNS run(s) x $DURATION s per row and system, alternating$( ((WARMUP)) && echo ", after a $WARMUP s warm-up")$( ((SYSTEM_WARMUP)) && echo "; each system first warmed up with ${SYSTEM_WARMUP} s of the 90/10 mix"); medians of the runs"

@@ -68,5 +68,11 @@ fi
 if [ -n "$previous" ] && [ "$previous" != "$(docker image inspect -f '{{.Id}}' "$tag")" ]; then
     docker rmi "$previous" >/dev/null 2>&1 || true
 fi
+# The JVM image's class-data archive (Dockerfile.jvm) must be one its JVM maps: -Xshare:on fails if it is not.
+if [ "$kind" = jvm ] && ! docker run --rm --entrypoint java "$tag" -Xshare:on -XX:SharedArchiveFile=/deployments/app-cds.jsa \
+        -jar /deployments/quarkus-run.jar dump --help >/dev/null 2>"$errs"; then
+    cat "$errs" >&2
+    log "warning: $tag's JVM cannot use /deployments/app-cds.jsa: its nodes start without the class-data archive"
+fi
 size=$(docker image inspect -f '{{.Size}}' "$tag" | awk '{ printf "%.1f MB", $1/1e6 }')
 log "built $tag ($size) in $((SECONDS - start)) s"

@@ -13,7 +13,8 @@ import java.util.Arrays;
  * dump's status; {@code raftkv scale-down ...} removes the highest-ordinal members before a chart shrinks
  * ({@link ScaleDownCommand}); {@code raftkv restore ...} makes a data directory from a snapshot file
  * ({@link io.raftkv.restore.RestoreCommand}); {@code raftkv ctl ...} runs the command-line client ({@code raftkvctl},
- * {@link io.raftkv.cli.Ctl}) the same way; anything else (no arguments, as the images and scripts start it) starts the node as before.
+ * {@link io.raftkv.cli.Ctl}) the same way; {@code raftkv warm-up [DIR]} is the training run of a class-data archive
+ * ({@link WarmUp}); anything else (no arguments, as the images and scripts start it) starts the node as before.
  */
 @QuarkusMain
 public final class RaftkvMain {
@@ -38,6 +39,10 @@ public final class RaftkvMain {
             int status = io.raftkv.cli.Ctl.run(Arrays.copyOfRange(args, 1, args.length), System.out, System.err, System.getenv());
             System.out.flush();
             System.exit(status);
+        }
+        if (args.length > 0 && "warm-up".equals(args[0])) {
+            WarmUp.run(Arrays.copyOfRange(args, 1, args.length));
+            return;
         }
         Quarkus.run(args);
     }
