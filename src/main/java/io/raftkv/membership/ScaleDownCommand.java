@@ -2,6 +2,7 @@ package io.raftkv.membership;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.raftkv.cli.CtlClient;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -39,11 +40,7 @@ public final class ScaleDownCommand {
 
     ScaleDownCommand(List<URI> endpoints, String prefix, int keep, Duration timeout, PrintStream out, String token,
                      javax.net.ssl.SSLContext ssl) {
-        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).followRedirects(HttpClient.Redirect.NEVER);
-        if (ssl != null) {
-            b.sslContext(ssl);
-        }
-        this.http = b.build();
+        this.http = CtlClient.httpClient(Duration.ofSeconds(2), ssl);
         this.token = token;
         this.endpoints = endpoints;
         this.member = Pattern.compile(Pattern.quote(prefix) + "(\\d+)");
@@ -87,7 +84,7 @@ public final class ScaleDownCommand {
                         i++;
                     }
                     case "--cacert" -> {
-                        ssl = io.raftkv.cli.CtlClient.trusting(java.nio.file.Path.of(require(v, a)));
+                        ssl = CtlClient.trusting(java.nio.file.Path.of(require(v, a)));
                         i++;
                     }
                     case "-h", "--help" -> {
@@ -218,11 +215,8 @@ public final class ScaleDownCommand {
     private HttpResponse<String> send(URI uri, String method) throws IOException, InterruptedException {
         URI target = uri;
         for (int hop = 0; ; hop++) {
-            HttpRequest.Builder r = HttpRequest.newBuilder(target).timeout(Duration.ofSeconds(10))
-                    .method(method, HttpRequest.BodyPublishers.noBody());
-            if (token != null && !token.isEmpty()) {
-                r.header("Authorization", "Bearer " + token);
-            }
+            HttpRequest.Builder r = CtlClient.bearer(HttpRequest.newBuilder(target).timeout(Duration.ofSeconds(10))
+                    .method(method, HttpRequest.BodyPublishers.noBody()), token);
             HttpResponse<String> answer = http.send(r.build(), HttpResponse.BodyHandlers.ofString());
             Optional<String> location = answer.headers().firstValue("Location");
             if ((answer.statusCode() != 307 && answer.statusCode() != 308) || location.isEmpty() || hop >= 3) {
