@@ -1,5 +1,6 @@
 package io.raftkv.api;
 
+import io.raftkv.cli.CtlClient;
 import io.raftkv.server.RaftkvConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -83,10 +84,7 @@ public class WriteForwarder {
     private HttpClient client() {
         HttpClient c = http;
         if (c == null) {
-            HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(java.time.Duration.ofSeconds(2))
-                    .followRedirects(HttpClient.Redirect.NEVER);
-            config.joinCacert().ifPresent(f -> b.sslContext(io.raftkv.cli.CtlClient.trusting(java.nio.file.Path.of(f))));
-            c = b.build();
+            c = CtlClient.httpClient(java.time.Duration.ofSeconds(2), config.joinCacert().map(java.nio.file.Path::of).orElse(null));
             http = c;
         }
         return c;

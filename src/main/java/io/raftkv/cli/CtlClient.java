@@ -83,16 +83,39 @@ public final class CtlClient {
         this.endpoints = endpoints;
         this.token = token;
         this.timeout = timeout;
-        HttpClient.Builder b = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
-                .connectTimeout(Duration.ofMillis(Math.min(timeout.toMillis(), 2000)));
-        if (cacert != null) {
-            b.sslContext(trusting(cacert));
-        }
-        this.http = b.build();
+        this.http = httpClient(Duration.ofMillis(Math.min(timeout.toMillis(), 2000)), cacert);
     }
 
     public List<URI> endpoints() {
         return endpoints;
+    }
+
+    /**
+     * The HTTP client of raftkv's own calls to its members (this client, the scale-down command, a joining node, a
+     * follower forwarding a write): it never follows redirects itself (each caller follows a 307 to the leader as it
+     * must, resending the body and the credentials), connects within {@code connectTimeout}, and trusts only the CA
+     * in {@code ssl} ({@link #trusting}), or the JDK's when it is null. Credentials go on each request
+     * ({@link #bearer}).
+     */
+    public static HttpClient httpClient(Duration connectTimeout, SSLContext ssl) {
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(connectTimeout).followRedirects(HttpClient.Redirect.NEVER);
+        if (ssl != null) {
+            b.sslContext(ssl);
+        }
+        return b.build();
+    }
+
+    /** As {@link #httpClient(Duration, SSLContext)}, trusting the PEM CA file {@code cacert} (null: the JDK's CAs). */
+    public static HttpClient httpClient(Duration connectTimeout, Path cacert) {
+        return httpClient(connectTimeout, cacert == null ? null : trusting(cacert));
+    }
+
+    /** Adds {@code Authorization: Bearer token} to {@code request} unless {@code token} is null or empty. */
+    public static HttpRequest.Builder bearer(HttpRequest.Builder request, String token) {
+        if (token != null && !token.isEmpty()) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return request;
     }
 
     /** An SSLContext that trusts the PEM certificate(s) in {@code pem} (and nothing else). */
@@ -120,11 +143,7 @@ public final class CtlClient {
     }
 
     HttpRequest.Builder request(URI url) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(url).timeout(timeout);
-        if (token != null && !token.isEmpty()) {
-            b.header("Authorization", "Bearer " + token);
-        }
-        return b;
+        return bearer(HttpRequest.newBuilder(url).timeout(timeout), token);
     }
 
     /** A read (GET): any endpoint, redirects followed, retried across endpoints on 503 and unreachable nodes. */

@@ -1,5 +1,7 @@
 package io.raftkv.inspect;
 
+import io.raftkv.cli.OfflineArgs;
+
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -49,8 +51,9 @@ public final class DumpCommand {
         long limit = Long.MAX_VALUE;
         Path dir = null;
         try {
-            for (int i = 0; i < args.length; i++) {
-                String a = args[i];
+            OfflineArgs line = new OfflineArgs(args);
+            while (line.more()) {
+                String a = line.next();
                 switch (a) {
                     case "-h", "--help" -> {
                         PrintStream p = new PrintStream(stdout, true, java.nio.charset.StandardCharsets.UTF_8);
@@ -59,20 +62,20 @@ public final class DumpCommand {
                         return OK;
                     }
                     case "--format" -> {
-                        format = value(args, ++i, a);
+                        format = line.value();
                         if (!format.equals("text") && !format.equals("json")) {
                             throw new IllegalArgumentException("--format must be text or json, not '" + format + "'");
                         }
                     }
                     case "--only" -> {
                         sections = EnumSet.noneOf(DataDirDump.Section.class);
-                        for (String s : value(args, ++i, a).split(",")) {
+                        for (String s : line.value().split(",")) {
                             sections.add(DataDirDump.Section.parse(s.trim()));
                         }
                     }
-                    case "--from" -> from = number(value(args, ++i, a), a, 1);
-                    case "--prefix" -> prefix = value(args, ++i, a);
-                    case "--limit" -> limit = number(value(args, ++i, a), a, 1);
+                    case "--from" -> from = number(line.value(), a, 1);
+                    case "--prefix" -> prefix = line.value();
+                    case "--limit" -> limit = number(line.value(), a, 1);
                     default -> {
                         if (a.startsWith("-") && a.length() > 1) {
                             throw new IllegalArgumentException("unknown option " + a);
@@ -115,13 +118,6 @@ public final class DumpCommand {
             stderr.println("raftkv dump: " + p);
         }
         return problems.isEmpty() ? OK : DAMAGED;
-    }
-
-    private static String value(String[] args, int i, String option) {
-        if (i >= args.length) {
-            throw new IllegalArgumentException(option + " needs a value");
-        }
-        return args[i];
     }
 
     private static long number(String s, String option, long min) {

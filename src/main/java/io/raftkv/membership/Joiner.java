@@ -1,5 +1,7 @@
 package io.raftkv.membership;
 
+import io.raftkv.cli.CtlClient;
+
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -62,11 +64,7 @@ public final class Joiner {
         this.seeds = seeds;
         this.headers = headers;
         this.timeout = timeout;
-        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NEVER);
-        if (ssl != null) {
-            b.sslContext(ssl);
-        }
-        this.http = b.build();
+        this.http = CtlClient.httpClient(timeout, ssl);
     }
 
     /** Asks each seed in turn until one answers for the cluster. */

@@ -2,6 +2,8 @@ package io.raftkv.membership;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.raftkv.cli.CtlClient;
+import io.raftkv.cli.OfflineArgs;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -39,11 +41,7 @@ public final class ScaleDownCommand {
 
     ScaleDownCommand(List<URI> endpoints, String prefix, int keep, Duration timeout, PrintStream out, String token,
                      javax.net.ssl.SSLContext ssl) {
-        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).followRedirects(HttpClient.Redirect.NEVER);
-        if (ssl != null) {
-            b.sslContext(ssl);
-        }
-        this.http = b.build();
+        this.http = CtlClient.httpClient(Duration.ofSeconds(2), ssl);
         this.token = token;
         this.endpoints = endpoints;
         this.member = Pattern.compile(Pattern.quote(prefix) + "(\\d+)");
@@ -60,36 +58,20 @@ public final class ScaleDownCommand {
         String token = null;
         javax.net.ssl.SSLContext ssl = null;
         try {
-            for (int i = 0; i < args.length; i++) {
-                String a = args[i];
-                String v = i + 1 < args.length ? args[i + 1] : null;
+            OfflineArgs line = new OfflineArgs(args);
+            while (line.more()) {
+                String a = line.next();
                 switch (a) {
                     case "--endpoints" -> {
-                        for (String e : require(v, a).split(",")) {
+                        for (String e : line.value().split(",")) {
                             endpoints.add(URI.create(e.trim()));
                         }
-                        i++;
                     }
-                    case "--prefix" -> {
-                        prefix = require(v, a);
-                        i++;
-                    }
-                    case "--keep" -> {
-                        keep = Integer.parseInt(require(v, a));
-                        i++;
-                    }
-                    case "--timeout" -> {
-                        timeout = Duration.parse("PT" + require(v, a).toUpperCase(java.util.Locale.ROOT));
-                        i++;
-                    }
-                    case "--token-file" -> {
-                        token = java.nio.file.Files.readString(java.nio.file.Path.of(require(v, a))).trim();
-                        i++;
-                    }
-                    case "--cacert" -> {
-                        ssl = io.raftkv.cli.CtlClient.trusting(java.nio.file.Path.of(require(v, a)));
-                        i++;
-                    }
+                    case "--prefix" -> prefix = line.value();
+                    case "--keep" -> keep = Integer.parseInt(line.value());
+                    case "--timeout" -> timeout = Duration.parse("PT" + line.value().toUpperCase(java.util.Locale.ROOT));
+                    case "--token-file" -> token = java.nio.file.Files.readString(java.nio.file.Path.of(line.value())).trim();
+                    case "--cacert" -> ssl = CtlClient.trusting(java.nio.file.Path.of(line.value()));
                     case "-h", "--help" -> {
                         out.println(usage());
                         return 0;
@@ -106,13 +88,6 @@ public final class ScaleDownCommand {
             return 2;
         }
         return new ScaleDownCommand(endpoints, prefix, keep, timeout, out, token, ssl).run(err);
-    }
-
-    private static String require(String v, String option) {
-        if (v == null) {
-            throw new IllegalArgumentException(option + " needs a value");
-        }
-        return v;
     }
 
     static String usage() {
@@ -218,11 +193,8 @@ public final class ScaleDownCommand {
     private HttpResponse<String> send(URI uri, String method) throws IOException, InterruptedException {
         URI target = uri;
         for (int hop = 0; ; hop++) {
-            HttpRequest.Builder r = HttpRequest.newBuilder(target).timeout(Duration.ofSeconds(10))
-                    .method(method, HttpRequest.BodyPublishers.noBody());
-            if (token != null && !token.isEmpty()) {
-                r.header("Authorization", "Bearer " + token);
-            }
+            HttpRequest.Builder r = CtlClient.bearer(HttpRequest.newBuilder(target).timeout(Duration.ofSeconds(10))
+                    .method(method, HttpRequest.BodyPublishers.noBody()), token);
             HttpResponse<String> answer = http.send(r.build(), HttpResponse.BodyHandlers.ofString());
             Optional<String> location = answer.headers().firstValue("Location");
             if ((answer.statusCode() != 307 && answer.statusCode() != 308) || location.isEmpty() || hop >= 3) {

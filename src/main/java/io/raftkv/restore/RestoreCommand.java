@@ -1,5 +1,6 @@
 package io.raftkv.restore;
 
+import io.raftkv.cli.OfflineArgs;
 import io.raftkv.membership.ForceNewCluster;
 import io.raftkv.membership.Identity;
 import io.raftkv.raft.Configuration;
@@ -77,18 +78,19 @@ public final class RestoreCommand {
         String token = "";
         boolean ifEmpty = false;
         try {
-            for (int i = 0; i < args.length; i++) {
-                String a = args[i];
+            OfflineArgs line = new OfflineArgs(args);
+            while (line.more()) {
+                String a = line.next();
                 switch (a) {
                     case "-h", "--help" -> {
                         out.print(USAGE_TEXT);
                         return OK;
                     }
-                    case "--data-dir" -> dir = Path.of(value(args, ++i, a));
-                    case "--node-id" -> nodeId = value(args, ++i, a);
-                    case "--only" -> only = value(args, ++i, a);
-                    case "--log-store" -> logStore = value(args, ++i, a);
-                    case "--cluster-token" -> token = value(args, ++i, a);
+                    case "--data-dir" -> dir = Path.of(line.value());
+                    case "--node-id" -> nodeId = line.value();
+                    case "--only" -> only = line.value();
+                    case "--log-store" -> logStore = line.value();
+                    case "--cluster-token" -> token = line.value();
                     case "--if-empty" -> ifEmpty = true;
                     default -> {
                         if (a.startsWith("-") || file != null) {
@@ -127,13 +129,6 @@ public final class RestoreCommand {
             err.println("raftkv restore: failed: " + e.getMessage());
             return FAILED;
         }
-    }
-
-    private static String value(String[] args, int i, String option) {
-        if (i >= args.length) {
-            throw new IllegalArgumentException(option + " needs a value");
-        }
-        return args[i];
     }
 
     private static boolean holdsAnything(Path dir) throws IOException {

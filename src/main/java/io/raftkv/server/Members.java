@@ -3,6 +3,7 @@ package io.raftkv.server;
 import java.net.URI;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.BiFunction;
 
 /** Parses the {@code raftkv.peers} list ({@code id=url,id=url,...}) with errors that say what is wrong. */
 public final class Members {
@@ -11,28 +12,15 @@ public final class Members {
     }
 
     public static Map<String, URI> parse(String peers, String selfId, String advertiseUrl) {
-        Map<String, URI> members = new LinkedHashMap<>();
         if (peers == null || peers.isBlank()) {
             throw new IllegalArgumentException("raftkv.peers is empty: list every member as id=url, comma separated");
         }
-        for (String item : peers.split(",")) {
-            String s = item.trim();
-            if (s.isEmpty()) {
-                continue;
-            }
-            int eq = s.indexOf('=');
-            if (eq <= 0 || eq == s.length() - 1) {
-                throw new IllegalArgumentException("raftkv.peers entry '" + s + "' is not id=url");
-            }
-            String id = s.substring(0, eq).trim();
+        Map<String, URI> members = idList(peers, "raftkv.peers", "id=url", (id, value) -> {
             if (!id.matches("[A-Za-z0-9._-]{1,64}")) {
                 throw new IllegalArgumentException("raftkv.peers: bad node id '" + id + "' (letters, digits, . _ -, at most 64)");
             }
-            URI url = url(s.substring(eq + 1).trim(), "raftkv.peers entry for " + id);
-            if (members.put(id, url) != null) {
-                throw new IllegalArgumentException("raftkv.peers lists " + id + " twice");
-            }
-        }
+            return url(value.trim(), "raftkv.peers entry for " + id);
+        });
         if (advertiseUrl != null && !advertiseUrl.isBlank()) {
             members.put(selfId, url(advertiseUrl.trim(), "raftkv.advertise-url"));
         }
@@ -47,23 +35,31 @@ public final class Members {
      * {@code raftkv://host:port}): where members' peer listeners are when not at the derived address.
      */
     public static Map<String, URI> parsePeerUrls(String peerUrls) {
-        Map<String, URI> out = new LinkedHashMap<>();
         if (peerUrls == null || peerUrls.isBlank()) {
-            return out;
+            return new LinkedHashMap<>();
         }
-        for (String item : peerUrls.split(",")) {
+        return idList(peerUrls, "raftkv.peer-urls", "id=host:port",
+                (id, value) -> io.raftkv.membership.PeerAddresses.parse(value, "raftkv.peer-urls entry for " + id));
+    }
+
+    /**
+     * The {@code id=value,id=value,...} list of {@code property} (blank entries skipped, ids trimmed, each id once), in
+     * its order; {@code value} makes an entry's URI of its id and the text after its {@code =} (as written).
+     */
+    private static Map<String, URI> idList(String list, String property, String shape, BiFunction<String, String, URI> value) {
+        Map<String, URI> out = new LinkedHashMap<>();
+        for (String item : list.split(",")) {
             String s = item.trim();
             if (s.isEmpty()) {
                 continue;
             }
             int eq = s.indexOf('=');
             if (eq <= 0 || eq == s.length() - 1) {
-                throw new IllegalArgumentException("raftkv.peer-urls entry '" + s + "' is not id=host:port");
+                throw new IllegalArgumentException(property + " entry '" + s + "' is not " + shape);
             }
             String id = s.substring(0, eq).trim();
-            URI u = io.raftkv.membership.PeerAddresses.parse(s.substring(eq + 1), "raftkv.peer-urls entry for " + id);
-            if (out.put(id, u) != null) {
-                throw new IllegalArgumentException("raftkv.peer-urls lists " + id + " twice");
+            if (out.put(id, value.apply(id, s.substring(eq + 1))) != null) {
+                throw new IllegalArgumentException(property + " lists " + id + " twice");
             }
         }
         return out;

@@ -11,17 +11,13 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.raftkv.cli.SseReader;
 import io.raftkv.it.Waits;
 import io.raftkv.ui.ClusterStreamResource;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -35,23 +31,12 @@ import java.util.Optional;
  */
 @QuarkusTest
 @TestProfile(ClusterStreamApiTest.Profile.class)
-class ClusterStreamApiTest {
+class ClusterStreamApiTest extends SingleNodeApiTest {
 
-    static final String BASE = "http://localhost:8081";
-    static final ObjectMapper JSON = new ObjectMapper();
-    static final Duration WAIT = Duration.ofSeconds(10);
-
-    public static class Profile implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("raftkv.data-dir", "target/test-data/cluster-stream-" + System.nanoTime());
+    public static class Profile extends NodeProfile {
+        public Profile() {
+            super("cluster-stream", Map.of());
         }
-    }
-
-    @BeforeEach
-    void leader() throws InterruptedException {
-        Waits.await("a leader", Duration.ofSeconds(20), () -> Optional.of(true)
-                .filter(x -> "leader".equals(given().get("/v1/status").jsonPath().getString("role"))));
     }
 
     static JsonNode view(SseReader.Event e) throws Exception {

@@ -7,16 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.raftkv.cli.SseReader;
 import io.restassured.response.Response;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -29,34 +26,21 @@ import java.util.UUID;
  */
 @QuarkusTest
 @TestProfile(WatchApiTest.Profile.class)
-class WatchApiTest {
-
-    static final String DIR = "target/test-data/watch-" + System.nanoTime();
-    static final String BASE = "http://localhost:8081";
-    static final ObjectMapper JSON = new ObjectMapper();
-    static final Duration WAIT = Duration.ofSeconds(10);
+class WatchApiTest extends SingleNodeApiTest {
 
     /** A small ring (so resuming reads the log), small watcher queues, no log kept behind a snapshot. */
-    public static class Profile implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("raftkv.data-dir", DIR, "raftkv.watch-history-events", "5", "raftkv.watch-buffer-events", "8",
-                    "raftkv.snapshot-log-margin", "0", "raftkv.watch-progress-interval", "200ms");
+    public static class Profile extends NodeProfile {
+        public Profile() {
+            super("watch", Map.of("raftkv.watch-history-events", "5", "raftkv.watch-buffer-events", "8",
+                    "raftkv.snapshot-log-margin", "0", "raftkv.watch-progress-interval", "200ms"));
         }
     }
 
     private String p;
 
     @BeforeEach
-    void leader() throws InterruptedException {
+    void prefix() {
         p = "w-" + UUID.randomUUID() + "/";
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (!"leader".equals(given().get("/v1/status").jsonPath().getString("role"))) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("no leader");
-            }
-            Thread.sleep(20);
-        }
     }
 
     private long put(String key, String value) {

@@ -5,20 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.raftkv.statemachine.KvCommand;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -27,48 +21,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  * true. A write answered OK is applied on every member; one refused as "no effect" (not proposed, not the leader,
  * overloaded, its slot lost to another term) is applied nowhere; only "outcome unknown" may go either way.
  */
-class RaftNodeTest {
-
-    @TempDir
-    Path dir;
-
-    enum Outcome { OK, NO_EFFECT, UNKNOWN }
-
-    static Outcome classify(Throwable err) {
-        if (err == null) {
-            return Outcome.OK;
-        }
-        Throwable e = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
-        if (e instanceof NotProposedException || e instanceof NotLeaderException || e instanceof ProposalLostException
-                || e instanceof OverloadedException) {
-            return Outcome.NO_EFFECT;
-        }
-        if (e instanceof OutcomeUnknownException || e instanceof TimeoutException) {
-            return Outcome.UNKNOWN;
-        }
-        throw new AssertionError("an answer outside the contract", e);
-    }
-
-    static byte[] put(String key) {
-        return KvCommand.put(key, key.getBytes(StandardCharsets.UTF_8)).encode();
-    }
+class RaftNodeTest extends ClusterLoadTest {
 
     @Test
     void aGracefulStopOfTheLeaderUnderLoadAnswersEveryPendingWriteTruly() throws Exception {
-        try (InProcessCluster c = new InProcessCluster(dir, 3, 4096)) {
+        try (InProcessCluster c = threeNodes()) {
             c.startAll();
             String leader = c.awaitLeader();
-            WriteLoad load = new WriteLoad(c.nodes.get(leader), 4);
-            InProcessCluster.await("300 acknowledged writes", () -> load.ok.get() >= 300);
+            WriteLoad load = WriteLoad.acknowledged(c.nodes.get(leader), 4, 300);
             c.stop(leader); // graceful: hands leadership over, then answers what is still pending
             load.stop();
             String next = c.awaitLeader();
             assertTrue(!next.equals(leader));
-            // A write of the new leader's own: once it is applied everywhere, so is everything committed before it.
-            assertNull(c.nodes.get(next).propose(put("barrier")).handle((r, e) -> e).get());
-            for (String id : c.nodes.keySet()) {
-                InProcessCluster.await("the barrier applied on " + id, () -> c.store(id).get("barrier").isPresent());
-            }
+            awaitBarrier(c, next, "barrier");
             int[] counts = load.verify(c);
             int okCount = counts[Outcome.OK.ordinal()];
             int noEffect = counts[Outcome.NO_EFFECT.ordinal()];
@@ -105,7 +70,7 @@ class RaftNodeTest {
 
     @Test
     void aRequestDuringAnElectionWaitsForItsOutcome() throws Exception {
-        try (InProcessCluster c = new InProcessCluster(dir, 3, 4096)) {
+        try (InProcessCluster c = threeNodes()) {
             RaftNode n1 = c.start("n1"); // alone: it cannot win an election
             assertNull(n1.awaitLeader(Duration.ofMillis(300)).get(), "no leader without a quorum");
             CompletableFuture<String> waiting = n1.awaitLeader(Duration.ofSeconds(20));

@@ -1,14 +1,10 @@
 package io.raftkv.node;
 
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.raftkv.storage.StorageException;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import java.nio.file.Path;
 
 /**
  * Storage faults under load: a log write (an fsync) that fails stops the node's Raft side at once (continuing could
@@ -16,31 +12,24 @@ import java.nio.file.Path;
  * its followers, which send before... so: unknown, never "no effect" for an appended entry), and the others go on.
  * A node restarted on its log once the disk is back catches up.
  */
-class StorageFaultTest {
-
-    @TempDir
-    Path dir;
+class StorageFaultTest extends ClusterLoadTest {
 
     @Test
     void aLeaderWhoseFsyncFailsStopsAndAnswersEveryPendingWriteTruly() throws Exception {
-        try (InProcessCluster c = new InProcessCluster(dir, 3, 4096)) {
+        try (InProcessCluster c = threeNodes()) {
             c.startAll();
             String leader = c.awaitLeader();
-            WriteLoad load = new WriteLoad(c.nodes.get(leader), 4);
-            InProcessCluster.await("200 acknowledged writes", () -> load.ok.get() >= 200);
+            WriteLoad load = WriteLoad.acknowledged(c.nodes.get(leader), 4, 200);
             c.failLogWrites(leader);
             InProcessCluster.await(leader + " stopped by the failed write", () -> c.fatal(leader) != null);
             assertTrue(c.fatal(leader) instanceof StorageException, String.valueOf(c.fatal(leader)));
             load.stop();
             c.stop(leader);
             String next = c.awaitLeader();
-            assertNull(c.nodes.get(next).propose(RaftNodeTest.put("barrier")).handle((r, e) -> e).get());
-            for (String id : c.nodes.keySet()) {
-                InProcessCluster.await("the barrier on " + id, () -> c.store(id).get("barrier").isPresent());
-            }
+            awaitBarrier(c, next, "barrier");
             int[] counts = load.verify(c);
-            assertTrue(counts[RaftNodeTest.Outcome.OK.ordinal()] >= 200, "acknowledged " + counts[0]);
-            assertTrue(counts[RaftNodeTest.Outcome.NO_EFFECT.ordinal()] + counts[RaftNodeTest.Outcome.UNKNOWN.ordinal()] > 0,
+            assertTrue(counts[Outcome.OK.ordinal()] >= 200, "acknowledged " + counts[0]);
+            assertTrue(counts[Outcome.NO_EFFECT.ordinal()] + counts[Outcome.UNKNOWN.ordinal()] > 0,
                     "the fault found writes in flight");
 
             // The disk is back: restarted on its own (intact) log, the old leader catches up.
@@ -53,7 +42,7 @@ class StorageFaultTest {
 
     @Test
     void aFollowerWhoseFsyncFailsStopsWithoutAckingAndTheOthersGoOn() throws Exception {
-        try (InProcessCluster c = new InProcessCluster(dir, 3, 4096)) {
+        try (InProcessCluster c = threeNodes()) {
             c.startAll();
             String leader = c.awaitLeader();
             String follower = c.ids.stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
@@ -62,13 +51,13 @@ class StorageFaultTest {
             InProcessCluster.await(follower + " stopped", () -> c.fatal(follower) != null);
             InProcessCluster.await("100 acknowledged writes without it", () -> load.ok.get() >= 100);
             load.stop();
-            assertNotNull(c.nodes.get(leader).propose(RaftNodeTest.put("after")).get());
+            assertNotNull(c.nodes.get(leader).propose(put("after")).get());
             c.stop(follower);
             c.repairLog(follower);
             c.start(follower);
             InProcessCluster.await(follower + " caught up", () -> c.store(follower).get("after").isPresent());
             int[] counts = load.verify(c);
-            assertTrue(counts[RaftNodeTest.Outcome.OK.ordinal()] >= 100);
+            assertTrue(counts[Outcome.OK.ordinal()] >= 100);
         }
     }
 }

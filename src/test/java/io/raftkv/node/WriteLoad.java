@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class WriteLoad {
 
-    final Map<String, RaftNodeTest.Outcome> outcomes = new ConcurrentHashMap<>();
+    final Map<String, ClusterLoadTest.Outcome> outcomes = new ConcurrentHashMap<>();
     final AtomicInteger ok = new AtomicInteger();
     private final AtomicBoolean go = new AtomicBoolean(true);
     private final List<Thread> clients = new ArrayList<>();
@@ -30,10 +30,10 @@ final class WriteLoad {
                     List<CompletableFuture<Void>> batch = new ArrayList<>();
                     for (int j = 0; j < 8; j++, i++) {
                         String k = "c" + client + "-" + i;
-                        batch.add(node.propose(RaftNodeTest.put(k)).handle((r, err) -> {
-                            RaftNodeTest.Outcome o = RaftNodeTest.classify(err);
+                        batch.add(node.propose(ClusterLoadTest.put(k)).handle((r, err) -> {
+                            ClusterLoadTest.Outcome o = ClusterLoadTest.classify(err);
                             outcomes.put(k, o);
-                            if (o == RaftNodeTest.Outcome.OK) {
+                            if (o == ClusterLoadTest.Outcome.OK) {
                                 ok.incrementAndGet();
                             }
                             return null;
@@ -47,6 +47,13 @@ final class WriteLoad {
         }
     }
 
+    /** {@code threads} clients writing to {@code node}, returned once {@code acknowledged} of their writes are. */
+    static WriteLoad acknowledged(RaftNode node, int threads, int acknowledged) {
+        WriteLoad load = new WriteLoad(node, threads);
+        InProcessCluster.await(acknowledged + " acknowledged writes", () -> load.ok.get() >= acknowledged);
+        return load;
+    }
+
     void stop() throws InterruptedException {
         go.set(false);
         for (Thread th : clients) {
@@ -57,12 +64,12 @@ final class WriteLoad {
     /** Checks every answer against what the running members applied; returns {ok, no effect, unknown}. */
     int[] verify(InProcessCluster c) {
         int[] counts = new int[3];
-        for (Map.Entry<String, RaftNodeTest.Outcome> e : outcomes.entrySet()) {
+        for (Map.Entry<String, ClusterLoadTest.Outcome> e : outcomes.entrySet()) {
             for (String id : c.nodes.keySet()) {
                 boolean applied = c.store(id).get(e.getKey()).isPresent();
-                if (e.getValue() == RaftNodeTest.Outcome.OK) {
+                if (e.getValue() == ClusterLoadTest.Outcome.OK) {
                     assertTrue(applied, e.getKey() + " was acknowledged but is missing on " + id);
-                } else if (e.getValue() == RaftNodeTest.Outcome.NO_EFFECT) {
+                } else if (e.getValue() == ClusterLoadTest.Outcome.NO_EFFECT) {
                     assertTrue(!applied, e.getKey() + " was answered 'no effect' but is applied on " + id);
                 }
             }
