@@ -44,7 +44,8 @@ import java.util.logging.Logger;
  * The node runtime: one thread owns the Raft core, the log storage and the state machine. Everything else (HTTP
  * threads, the ticker, the peer endpoint) hands it work through a queue. Each loop iteration drains the queue (so
  * concurrent client writes share one fsync and one AppendEntries), then carries out every {@link Ready} in the order
- * the core requires: persist, send, apply, advance.
+ * the core requires: persist, send, apply, advance. Snapshots and compaction are {@link Snapshotting}'s work,
+ * leadership transfers {@link LeadershipHandOver}'s and learner promotion {@link LearnerPromotion}'s.
  */
 public final class RaftNode implements AutoCloseable {
 
@@ -66,6 +67,9 @@ public final class RaftNode implements AutoCloseable {
     private final Consumer<Throwable> onFatal;
     private final DiskSpace disk;
     private final Raft raft;
+    private final Snapshotting snapshotting;
+    private final LeadershipHandOver handOver;
+    private final LearnerPromotion learners;
     private volatile NodeObserver observer = NodeObserver.NONE;
     private volatile MembershipListener membership = MembershipListener.NONE;
 
@@ -80,10 +84,6 @@ public final class RaftNode implements AutoCloseable {
 
     // Owned by the loop thread.
     private final Map<Long, PendingWrite> pendingWrites = new HashMap<>();
-    /** Loop thread: the newest snapshot's index, and entry bytes logged since it was started. */
-    private long snapshotIndex;
-    private long logBytesSinceSnapshot;
-    private boolean snapshotSkippedForSpace;
     private final Map<Long, CompletableFuture<Long>> pendingReads = new HashMap<>();
     private final PriorityQueue<WaitingRead> waitingReads = new PriorityQueue<>((a, b) -> Long.compare(a.index, b.index));
     private long readSequence;
@@ -120,7 +120,9 @@ public final class RaftNode implements AutoCloseable {
                 16 * settings.maxMsgBytes()); // per follower: at most 16 full appends' worth of entries unacknowledged
         SnapshotMeta latest = snapshots.latest();
         this.raft = new Raft(config, storage, latest);
-        this.snapshotIndex = latest.index();
+        this.snapshotting = new Snapshotting(settings, storage, stateMachine, snapshots, raft, events, disk, () -> observer,
+                inbox::add, this::snapshotInstalled, latest.index());
+        this.learners = new LearnerPromotion(raft, events, () -> membership);
         this.term = raft.term();
         this.commitIndex = raft.commitIndex();
         this.lastApplied = raft.lastApplied();
@@ -136,6 +138,7 @@ public final class RaftNode implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        this.handOver = new LeadershipHandOver(this, raft, settings, events, ticker);
     }
 
     /** Who hears of membership changes (the address book) and decides promotions; set before {@link #start}. */
@@ -325,7 +328,8 @@ public final class RaftNode implements AutoCloseable {
         return future.orTimeout(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    private void submit(CompletableFuture<?> future, Runnable work) {
+    /** Queues client work for the loop thread; it fails with {@link NotProposedException} if it never runs. */
+    void submit(CompletableFuture<?> future, Runnable work) {
         if (!running) {
             future.completeExceptionally(new NotProposedException("node is shutting down"));
             return;
@@ -413,7 +417,7 @@ public final class RaftNode implements AutoCloseable {
         checkDiskSpace(rd);
         configuration = raft.configuration(); // before any answer below, so that answers see it
         if (rd.snapshot() != null) {
-            installSnapshot(rd.snapshot());
+            snapshotting.install(rd.snapshot());
         }
         // The leader's AppendEntries and heartbeats may leave before its own disk write (Raft thesis 10.2.1): the core
         // counts the leader's own copy toward commit only after advance(), i.e. after the write below. Not when this
@@ -425,7 +429,7 @@ public final class RaftNode implements AutoCloseable {
         List<Message> late = new ArrayList<>();
         for (Message m : rd.messages()) {
             if (m.type() == MessageType.SNAPSHOT) {
-                sendSnapshot(m);
+                snapshotting.send(m);
                 continue;
             }
             (termStable && (m.type() == MessageType.APPEND || m.type() == MessageType.HEARTBEAT) ? early : late).add(m);
@@ -567,7 +571,7 @@ public final class RaftNode implements AutoCloseable {
         for (Entry e : entries) {
             bytes += e.sizeInBytes();
         }
-        logBytesSinceSnapshot += bytes;
+        snapshotting.logged(bytes);
         observer.logSaved(took, entries.size(), bytes);
         if (hs != null) {
             savedHardState = hs;
@@ -584,94 +588,29 @@ public final class RaftNode implements AutoCloseable {
      */
     public CompletableFuture<SnapshotMeta> snapshot(boolean force) {
         CompletableFuture<SnapshotMeta> future = new CompletableFuture<>();
-        submit(future, () -> {
-            long applied = stateMachine.lastApplied();
-            boolean due = applied - snapshotIndex >= settings.snapshotEntries()
-                    || (logBytesSinceSnapshot >= settings.snapshotBytes() && applied > snapshotIndex);
-            if (snapshots.inProgress()) {
-                future.completeExceptionally(new IllegalStateException("a snapshot is being taken"));
-            } else if (applied <= snapshotIndex || applied < storage.firstIndex() - 1 || (!force && !due)) {
-                future.complete(snapshots.latest()); // nothing new to cover
-            } else {
-                startSnapshot(applied, future);
-            }
-        });
+        submit(future, () -> snapshotting.takeIfDue(force, future));
         return future;
     }
 
-    private void startSnapshot(long applied, CompletableFuture<SnapshotMeta> future) {
-        SnapshotMeta at = raft.snapshotPoint(applied); // with the configuration as of applied, for the file's header
-        if (at == null) {
-            future.complete(snapshots.latest()); // a snapshot from the leader is being installed
-            return;
-        }
-        // The new snapshot is at most the last one plus what was logged since (no entry adds more than its own size).
-        long estimate = snapshots.latestSizeBytes() + logBytesSinceSnapshot;
-        if (disk != null && !disk.hasRoomFor(estimate)) {
-            String why = "snapshot at " + at + " not taken: it needs up to " + estimate + " bytes and only "
-                    + disk.usableBytes() + " are free (at least " + disk.minFreeBytes() + " must stay free)";
-            if (!snapshotSkippedForSpace) {
-                events.log(why);
-                snapshotSkippedForSpace = true;
-            }
-            future.completeExceptionally(new DiskFullException(why));
-            return;
-        }
-        snapshotSkippedForSpace = false;
-        long started = System.nanoTime();
-        logBytesSinceSnapshot = 0;
-        snapshots.start(at).whenComplete((meta, err) -> inbox.add(() -> {
-            if (err != null) {
-                LOG.log(Level.WARNING, "snapshot at " + at + " failed", err);
-                events.log("snapshot at " + at + " failed: " + err);
-                future.completeExceptionally(err);
-                return;
-            }
-            if (raft.snapshotTaken(meta)) {
-                snapshotIndex = Math.max(snapshotIndex, meta.index());
-                long through = Math.min(meta.index() - settings.logMargin(), storage.lastIndex());
-                if (through > storage.firstIndex() - 1) {
-                    storage.compact(through);
-                }
-            }
-            observer.snapshotTaken(System.nanoTime() - started);
-            events.log("snapshot taken at index " + meta.index() + ", term " + meta.term() + " in "
-                    + (System.nanoTime() - started) / 1_000_000 + " ms; the log now starts at " + storage.firstIndex());
-            future.complete(meta);
-        }));
-    }
-
-    /** A follower needs entries this leader compacted: stream the snapshot, then tell the core how it went. */
-    private void sendSnapshot(Message m) {
-        events.log("sending snapshot " + m.index() + "@" + m.logTerm() + " to " + m.to());
-        snapshots.send(m).whenComplete((ok, err) -> inbox.add(() -> raft.reportSnapshot(m.to(), err == null && ok)));
-    }
-
-    /** The core accepted a snapshot received from the leader: the log restarts after it, the state machine is it. */
-    private void installSnapshot(SnapshotMeta s) {
-        long started = System.nanoTime();
-        storage.resetTo(s);
-        snapshots.install(s);
-        snapshotIndex = s.index();
-        logBytesSinceSnapshot = 0;
-        lastApplied = s.index();
-        // Writes this node proposed as an earlier leader and that the snapshot covers: whether they are in it is
-        // unknown here.
+    /**
+     * A snapshot from the leader up to {@code index} is installed: the state machine is at it, and writes this node
+     * proposed as an earlier leader and that the snapshot covers have an unknown outcome here.
+     */
+    private void snapshotInstalled(long index) {
+        lastApplied = index;
         for (Iterator<Map.Entry<Long, PendingWrite>> it = pendingWrites.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<Long, PendingWrite> w = it.next();
-            if (w.getKey() <= s.index()) {
+            if (w.getKey() <= index) {
                 w.getValue().future().completeExceptionally(new OutcomeUnknownException(
                         "replaced by a snapshot from the leader before its outcome was known here", w.getKey(),
                         w.getValue().term(), null));
                 it.remove();
             }
         }
-        events.log("installed snapshot " + s + " from the leader in " + (System.nanoTime() - started) / 1_000_000
-                + " ms; the log now starts at " + storage.firstIndex());
     }
 
     public long snapshotIndex() {
-        return snapshotIndex;
+        return snapshotting.snapshotIndex();
     }
 
     private void releaseReads() {
@@ -689,36 +628,10 @@ public final class RaftNode implements AutoCloseable {
             if (unsavedHardState != null) {
                 saveLog(List.of());
             }
-            promoteCaughtUpLearner();
+            learners.promoteCaughtUp();
             pendingWrites.values().removeIf(w -> w.future().isDone());
             pendingReads.values().removeIf(CompletableFuture::isDone);
             waitingReads.removeIf(r -> r.future().isDone());
-        }
-    }
-
-    /**
-     * Leader housekeeping: a learner whose log has reached the commit index is promoted to voter (one change at a
-     * time), unless it asked to stay a learner. Refusals (a change pending, the leader not ready) wait for the next
-     * round.
-     */
-    private void promoteCaughtUpLearner() {
-        if (raft.role() != Role.LEADER || raft.configChangePending()) {
-            return;
-        }
-        var status = raft.status();
-        for (String learner : status.configuration().learners()) {
-            var p = status.peers().get(learner);
-            if (p == null || p.matchIndex() < status.commitIndex() || !membership.autoPromote(learner)) {
-                continue;
-            }
-            try {
-                if (raft.proposeConfChange(io.raftkv.raft.ConfChange.promote(learner)) != null) {
-                    events.log("promoting learner " + learner + ": caught up at index " + p.matchIndex());
-                }
-            } catch (ConfChangeRefusedException refused) {
-                // not now: next round
-            }
-            return;
         }
     }
 
@@ -774,78 +687,7 @@ public final class RaftNode implements AutoCloseable {
      * within an election timeout (this node then leads again).
      */
     public CompletableFuture<String> transferLeadership(String target) {
-        CompletableFuture<String> started = startTransfer(target, "operator request");
-        long timeoutMs = settings.tick().toMillis() * settings.electionTicks() + 500;
-        return started.thenCompose(to -> {
-            CompletableFuture<String> done = new CompletableFuture<>();
-            long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
-            ticker.scheduleWithFixedDelay(() -> {
-                if (done.isDone()) {
-                    throw new IllegalStateException("finished"); // cancels this repetition
-                }
-                if (to.equals(leaderId) && role != Role.LEADER) {
-                    done.complete(to);
-                } else if (System.nanoTime() > deadline) {
-                    done.completeExceptionally(new java.util.concurrent.TimeoutException(to + " did not take over"));
-                }
-            }, 5, 5, TimeUnit.MILLISECONDS);
-            return done;
-        });
-    }
-
-    /**
-     * On the loop thread: hands leadership to {@code target} (null: the most up-to-date live follower) and logs why.
-     * Completes with the target, or fails if this node is not the leader or there is no usable target.
-     */
-    private CompletableFuture<String> startTransfer(String target, String why) {
-        CompletableFuture<String> started = new CompletableFuture<>();
-        submit(started, () -> {
-            if (raft.role() != Role.LEADER) {
-                started.completeExceptionally(new NotLeaderException(raft.leader()));
-                return;
-            }
-            String to = target == null ? mostUpToDateFollower() : target;
-            if (to == null || !raft.transferLeadership(to)) {
-                started.completeExceptionally(new IllegalArgumentException(to == null
-                        ? "no live follower to hand leadership to" : "cannot hand leadership to '" + to + "': not another member"));
-                return;
-            }
-            events.log(why + ": handing leadership to " + to);
-            started.complete(to);
-        });
-        return started;
-    }
-
-    private String mostUpToDateFollower() {
-        String target = null;
-        long best = -1;
-        for (var e : raft.status().peers().entrySet()) {
-            if (raft.configuration().isVoter(e.getKey()) && e.getValue().recentActive() && e.getValue().matchIndex() > best) {
-                best = e.getValue().matchIndex();
-                target = e.getKey();
-            }
-        }
-        return target;
-    }
-
-    /**
-     * A leader that is shutting down hands leadership to its most up-to-date follower first, so clients see a new
-     * leader within a round trip or two instead of waiting out an election timeout. Best effort, bounded by an
-     * election timeout.
-     */
-    private void handOverLeadership() {
-        if (role != Role.LEADER || configuration.voters().size() < 2 || !loop.isAlive()) {
-            return;
-        }
-        try {
-            startTransfer(null, "shutting down").get(1, TimeUnit.SECONDS);
-            long deadline = System.nanoTime() + settings.tick().toNanos() * settings.electionTicks();
-            while (role == Role.LEADER && System.nanoTime() < deadline) {
-                Thread.sleep(5); // the loop thread does the work; this only waits for its outcome
-            }
-        } catch (Exception e) {
-            LOG.log(Level.FINE, "leadership hand-over skipped", e);
-        }
+        return handOver.transfer(target);
     }
 
     /** Stops the loop, makes applied state durable and closes the adapters. */
@@ -860,7 +702,9 @@ public final class RaftNode implements AutoCloseable {
             transport.close();
             return;
         }
-        handOverLeadership();
+        if (loop.isAlive()) {
+            handOver.beforeShutdown();
+        }
         ticker.shutdownNow();
         CompletableFuture<Void> stopped = new CompletableFuture<>();
         inbox.add(() -> {

@@ -17,7 +17,6 @@ import io.raftkv.raft.quorum.VoteResult;
 import io.raftkv.raft.tracker.Progress;
 import io.raftkv.raft.tracker.ProgressTracker;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +29,9 @@ import java.util.Objects;
  * <p>
  * Each role has its own step function ({@link #stepFollower}, {@link #stepCandidate}, {@link #stepLeader}); rules that
  * hold in every role (term comparison, voting) live in {@link #step(Message)}. Sections below: elections, log
- * replication, commit, membership, ReadIndex, Ready hand-off.
+ * replication, commit, membership, ReadIndex, Ready hand-off. What a leader's AppendEntries, snapshots and heartbeats
+ * hold is the {@link Replicator}'s business (this class decides when they go out), and what each Ready carries is the
+ * {@link ReadyHandOff}'s.
  * <p>
  * Membership (dissertation chapter 4) changes one server at a time through CONFIG entries
  * ({@link #proposeConfChange}). A configuration is in effect from the moment its entry is appended; the
@@ -73,10 +74,9 @@ public final class Raft {
     // ReadIndex (dissertation 6.4).
     private final ReadIndexQueue reads = new ReadIndexQueue();
 
-    // Ready hand-off.
-    private List<Message> outbox = new ArrayList<>();
-    private Ready.SoftState lastSoftState;
-    private HardState lastHardState;
+    private final ReadyHandOff handOff;
+    /** The leader's AppendEntries, snapshots and heartbeats. */
+    private final Replicator replicator;
 
     public Raft(RaftConfig config, LogStorage storage) {
         this(config, storage, SnapshotMeta.NONE);
@@ -99,9 +99,9 @@ public final class Raft {
         }
         this.term = hs.term();
         this.votedFor = hs.votedFor();
-        this.lastHardState = new HardState(term, votedFor, log.committed);
         becomeFollower(term, null);
-        this.lastSoftState = new Ready.SoftState(role, leader, term);
+        this.handOff = new ReadyHandOff(log, reads, config.maxApplyBytes(), softState(), hardState());
+        this.replicator = new Replicator(id, log, tracker, config.maxMsgBytes(), handOff);
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -496,7 +496,7 @@ public final class Raft {
         }
         if (heartbeatElapsed >= config.heartbeatTick()) {
             heartbeatElapsed = 0;
-            broadcastHeartbeat(reads.context());
+            replicator.broadcastHeartbeat(term, reads.context());
         }
     }
 
@@ -509,7 +509,7 @@ public final class Raft {
         if (m.reject()) {
             long next = log.nextIndexFromHint(m.index(), m.hintIndex(), m.hintTerm());
             if (pr.maybeDecrTo(m.index(), next)) {
-                sendAppend(m.from(), true);
+                replicator.sendAppend(m.from(), term, true);
             }
             return;
         }
@@ -519,7 +519,7 @@ public final class Raft {
             // queue ahead of the next AppendEntries on each peer's connection.
             maybeCommit();
         }
-        while (role == Role.LEADER && sendAppend(m.from(), false)) {
+        while (role == Role.LEADER && replicator.sendAppend(m.from(), term, false)) {
             // fill the pipeline
         }
         if (m.from().equals(leadTransferee) && pr.matchIndex() == log.lastIndex()) {
@@ -545,7 +545,7 @@ public final class Raft {
         if (pr.matchIndex() == log.lastIndex()) {
             send(Message.builder(TIMEOUT_NOW, id, target, term));
         } else {
-            sendAppend(target, true);
+            replicator.sendAppend(target, term, true);
         }
         return true;
     }
@@ -570,50 +570,11 @@ public final class Raft {
         }
         if (role == Role.LEADER && pr.matchIndex() < log.lastIndex()) {
             pr.heartbeatWhileBehind(); // may detect a lost append and fall back to probing
-            sendAppend(m.from(), pr.state() == Progress.State.PROBE);
+            replicator.sendAppend(m.from(), term, pr.state() == Progress.State.PROBE);
         }
         if (pr.ackRead(m.context())) {
             reads.confirm(tracker::readQuorumAcked);
         }
-    }
-
-    /** Sends the next AppendEntries to {@code to} if flow control allows; returns whether one was sent. */
-    private boolean sendAppend(String to, boolean sendIfEmpty) {
-        Progress pr = tracker.progress(to);
-        if (pr == null || pr.isPaused()) {
-            return false;
-        }
-        long prevIndex = pr.nextIndex() - 1;
-        long prevTerm = log.term(prevIndex);
-        if (prevTerm < 0) {
-            return sendSnapshot(to, pr); // the entries it needs are compacted away
-        }
-        List<Entry> entries = log.entriesFrom(pr.nextIndex(), config.maxMsgBytes());
-        if (entries.isEmpty() && !sendIfEmpty) {
-            return false;
-        }
-        send(Message.builder(APPEND, id, to, term).index(prevIndex).logTerm(prevTerm).entries(entries).commit(log.committed));
-        if (!entries.isEmpty()) {
-            long bytes = 0;
-            for (Entry e : entries) {
-                bytes += e.data().length;
-            }
-            pr.sentEntries(entries.get(entries.size() - 1).index(), bytes);
-        } else {
-            pr.sentEmptyProbe();
-        }
-        return true;
-    }
-
-    private boolean sendSnapshot(String to, Progress pr) {
-        SnapshotMeta snapshot = log.snapshot();
-        if (snapshot.index() < log.firstIndex() - 1 || snapshot.isNone()) {
-            throw new IllegalStateException("the log starts at " + log.firstIndex() + " but the newest snapshot is " + snapshot);
-        }
-        send(Message.builder(SNAPSHOT, id, to, term).index(snapshot.index()).logTerm(snapshot.term()).commit(log.committed)
-                .configuration(snapshot.configuration()));
-        pr.becomeSnapshot(snapshot.index());
-        return true;
     }
 
     /**
@@ -622,16 +583,9 @@ public final class Raft {
      * probed again after the next heartbeat round; a failed one is sent a snapshot again if it still needs one.
      */
     public void reportSnapshot(String to, boolean delivered) {
-        Progress pr = role == Role.LEADER ? tracker.progress(to) : null;
-        if (pr == null || pr.state() != Progress.State.SNAPSHOT) {
-            return;
+        if (role == Role.LEADER) {
+            replicator.snapshotReported(to, delivered);
         }
-        if (delivered) {
-            pr.becomeProbe();
-        } else {
-            pr.snapshotFailed();
-        }
-        pr.waitForHeartbeat();
     }
 
     /**
@@ -656,20 +610,6 @@ public final class Raft {
     /** The newest snapshot this node holds (taken or installed), with its configuration. */
     public SnapshotMeta snapshot() {
         return log.snapshot();
-    }
-
-    private void broadcastAppend(boolean sendIfEmpty) {
-        for (String peer : tracker.peers()) {
-            sendAppend(peer, sendIfEmpty);
-        }
-    }
-
-    private void broadcastHeartbeat(long context) {
-        for (String peer : tracker.peers()) {
-            Progress pr = tracker.progress(peer);
-            long commit = Math.min(pr.matchIndex(), log.committed);
-            send(Message.builder(HEARTBEAT, id, peer, term).commit(commit).context(context));
-        }
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -720,64 +660,44 @@ public final class Raft {
     // Ready hand-off
 
     private void send(Message.Builder b) {
-        outbox.add(b.build());
+        handOff.send(b.build());
+    }
+
+    private Ready.SoftState softState() {
+        return new Ready.SoftState(role, leader, term);
+    }
+
+    private HardState hardState() {
+        return new HardState(term, votedFor, log.committed);
     }
 
     /** Sends what inputs since the last Ready have batched up: appends for new proposals, read confirmations. */
     private void flush() {
         if (role == Role.LEADER) {
             if (appendPending) {
-                broadcastAppend(false);
+                replicator.broadcastAppend(term, false);
             }
         }
         if (reads.takeRoundPending() && role == Role.LEADER) {
-            broadcastHeartbeat(reads.context()); // one round confirms every read registered since the last Ready
+            replicator.broadcastHeartbeat(term, reads.context()); // one round confirms every read registered since the last Ready
         }
         appendPending = false;
     }
 
     public boolean hasReady() {
         flush();
-        return !new Ready.SoftState(role, leader, term).equals(lastSoftState)
-                || !new HardState(term, votedFor, log.committed).sameAs(lastHardState)
-                || log.hasEntriesToPersist()
-                || log.snapshotToInstall() != null
-                || !outbox.isEmpty()
-                || log.hasEntriesToApply()
-                || reads.hasReadStates();
+        return handOff.hasReady(softState(), hardState());
     }
 
     /** Collects everything the runtime must do now. Call {@link #advance} when done, before stepping again. */
     public Ready ready() {
         flush();
-        Ready.SoftState soft = new Ready.SoftState(role, leader, term);
-        if (soft.equals(lastSoftState)) {
-            soft = null;
-        } else {
-            lastSoftState = soft;
-        }
-        HardState hard = new HardState(term, votedFor, log.committed);
-        if (hard.sameAs(lastHardState)) {
-            hard = null;
-        }
-        SnapshotMeta install = log.snapshotToInstall();
-        if (install != null) {
-            log.markSnapshotHandedOut();
-        }
-        List<Entry> entries = log.entriesToPersist();
-        if (!entries.isEmpty()) {
-            log.markHandedOut(entries.get(entries.size() - 1).index());
-        }
-        List<Message> messages = outbox;
-        outbox = new ArrayList<>();
-        return new Ready(soft, hard, install, entries, messages, log.entriesToApply(config.maxApplyBytes()), reads.takeReadStates());
+        return handOff.take(softState(), hardState());
     }
 
     /** The runtime has persisted, sent and applied what {@code rd} asked. */
     public void advance(Ready rd) {
-        if (rd.hardState() != null) {
-            lastHardState = rd.hardState();
-        }
+        handOff.advanced(rd);
         if (rd.snapshot() != null) {
             log.snapshotInstalled(rd.snapshot());
         }

@@ -93,7 +93,7 @@ final class KvInstaller {
                     throw new StorageException("cannot install: key '" + e.key() + "' has version " + e.version()
                             + " / create index " + e.createIndex() + ", impossible at index " + index);
                 }
-                sink.put(e.key(), KvStateMachine.encodeStored(e.version(), e.createIndex(), e.value()));
+                sink.put(e.key(), StoredValue.encode(e.version(), e.createIndex(), e.value()));
                 previous = e.key();
                 n++;
             }

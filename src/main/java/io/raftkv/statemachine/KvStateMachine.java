@@ -3,7 +3,6 @@ package io.raftkv.statemachine;
 import io.raftkv.raft.Entry;
 import io.raftkv.raft.EntryType;
 import io.raftkv.storage.BinaryReader;
-import io.raftkv.storage.BinaryWriter;
 import io.raftkv.storage.CorruptStoreException;
 import io.raftkv.storage.FileSync;
 import io.raftkv.storage.MapDbFiles;
@@ -18,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -29,8 +27,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 /**
  * The key-value state machine, in the transactional MapDB file {@code <dataDir>/kv.db}.
  * <p>
- * Collection {@code "kv"} is a B-tree from key to stored value (format version byte, version, create index, value
- * bytes); collection {@code "kvMeta"} holds the format marker, lastApplied and the key count. All of them change in
+ * Collection {@code "kv"} is a B-tree from key to {@link StoredValue} (format version byte, version, create index,
+ * value bytes); collection {@code "kvMeta"} holds the format marker, lastApplied and the key count; collection
+ * {@code "kvSessions"} holds the client sessions ({@link DurableSessions}). All of them change in
  * MapDB's single open transaction as entries are {@link #apply applied}, and {@link #flush} commits them together:
  * after a crash the store is exactly as of the last flush, lastApplied included.
  * <p>
@@ -56,7 +55,6 @@ public final class KvStateMachine implements StateMachine {
     static final String K_LAST_APPLIED = "lastApplied";
     static final String K_COUNT = "count";
     static final long FORMAT = 1;
-    private static final int VALUE_FORMAT = 1;
 
     private final Path dataDir;
     private final Path file;
@@ -64,9 +62,8 @@ public final class KvStateMachine implements StateMachine {
     private DB db;
     private BTreeMap<String, byte[]> data;
     private HTreeMap<String, Long> meta;
-    private HTreeMap<String, byte[]> sessionStore; // null when a read-only store has none
     // Guarded by lock (changed under its write lock by the applying thread).
-    private final ClientSessions sessions = new ClientSessions();
+    private final DurableSessions sessions = new DurableSessions();
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     // The point-in-time read in progress, if any: set and cleared under the write lock (see KvPointInTime).
     private KvPointInTime pointInTime;
@@ -166,25 +163,7 @@ public final class KvStateMachine implements StateMachine {
         lastApplied = requiredMeta(K_LAST_APPLIED);
         flushedIndex = lastApplied;
         count = requiredMeta(K_COUNT);
-        loadSessions(db, names.contains(SESSIONS));
-    }
-
-    private void loadSessions(DB db, boolean exists) {
-        sessions.clear();
-        sessionStore = null;
-        if (!exists && readOnly) {
-            return;
-        }
-        sessionStore = exists ? db.hashMap(SESSIONS, Serializer.STRING, Serializer.BYTE_ARRAY).open()
-                : db.hashMap(SESSIONS, Serializer.STRING, Serializer.BYTE_ARRAY).create();
-        for (Map.Entry<String, byte[]> e : sessionStore.entrySet()) {
-            try {
-                sessions.load(e.getKey(), e.getValue());
-            } catch (IllegalArgumentException ex) {
-                throw corrupt("the session of client '" + e.getKey() + "' is damaged (" + ex.getMessage() + ")");
-            }
-        }
-        sessions.sortByActivity();
+        sessions.load(db, names.contains(SESSIONS), readOnly, this::corrupt);
     }
 
     private long requiredMeta(String key) {
@@ -228,14 +207,12 @@ public final class KvStateMachine implements StateMachine {
                                     + "): " + ex.getMessage(), ex);
                             break;
                         }
-                        results.add(cmd.clientId() == null ? execute(e, cmd) : executeOnce(e, cmd));
+                        results.add(cmd.clientId() == null ? execute(e, cmd) : sessions.applyOnce(e, cmd, this::execute));
                     } else {
                         results.add(ApplyResult.noop(e.index(), e.term()));
                     }
                     applied = e.index();
-                    for (String gone : sessions.expire(applied)) {
-                        sessionStore.remove(gone);
-                    }
+                    sessions.expire(applied);
                 }
                 if (applied != lastApplied) {
                     meta.put(K_LAST_APPLIED, applied);
@@ -257,25 +234,6 @@ public final class KvStateMachine implements StateMachine {
         return results;
     }
 
-    /** A write of a client session: applied at most once (see {@link ClientSessions}). */
-    private ApplyResult executeOnce(Entry e, KvCommand cmd) {
-        String id = cmd.clientId();
-        long seq = cmd.sequence();
-        switch (sessions.check(id, seq)) {
-            case DUPLICATE:
-                return ApplyResult.repeat(e.index(), e.term(), cmd.key(), sessions.cached(id, seq));
-            case EXPIRED:
-                return ApplyResult.expired(e.index(), e.term(), cmd.key());
-            default:
-                ApplyResult r = execute(e, cmd);
-                for (String gone : sessions.record(id, seq, e.index(), r)) {
-                    sessionStore.remove(gone);
-                }
-                sessionStore.put(id, sessions.encode(id));
-                return r;
-        }
-    }
-
     /** Client sessions kept (at most {@link ClientSessions#MAX_SESSIONS}). */
     public int sessionCount() {
         lock.readLock().lock();
@@ -294,16 +252,16 @@ public final class KvStateMachine implements StateMachine {
     private ApplyResult execute(Entry e, KvCommand cmd) {
         String key = cmd.key();
         byte[] raw = data.get(key);
-        Stored cur = raw == null ? null : decodeStored(key, raw);
-        long curVersion = cur == null ? 0 : cur.version;
-        if (!holds(cmd.condition(), cur)) {
+        StoredValue cur = raw == null ? null : decodeStored(key, raw);
+        long curVersion = cur == null ? 0 : cur.version();
+        if (!StoredValue.holds(cmd.condition(), cur)) {
             return ApplyResult.conflict(e.index(), e.term(), key, curVersion);
         }
         if (pointInTime != null && (cmd.op() == KvCommand.Op.PUT || cur != null)) {
             pointInTime.beforeChange(key, raw);
         }
         if (cmd.op() == KvCommand.Op.PUT) {
-            data.put(key, encodeStored(e.index(), cur == null ? e.index() : cur.createIndex, cmd.value()));
+            data.put(key, StoredValue.encode(e.index(), cur == null ? e.index() : cur.createIndex(), cmd.value()));
             if (cur == null) {
                 count++;
             }
@@ -314,16 +272,6 @@ public final class KvStateMachine implements StateMachine {
             count--;
         }
         return ApplyResult.delete(e.index(), e.term(), key, cur != null);
-    }
-
-    private static boolean holds(KvCommand.Condition condition, Stored cur) {
-        if (condition instanceof KvCommand.VersionIs v) {
-            return (cur == null ? 0 : cur.version) == v.version();
-        }
-        if (condition instanceof KvCommand.ValueIs v) {
-            return cur != null && Arrays.equals(cur.value, v.value());
-        }
-        return true;
     }
 
     @Override
@@ -725,8 +673,11 @@ public final class KvStateMachine implements StateMachine {
 
     private KvKeyInfo keyInfo(String key, byte[] raw) {
         BinaryReader r = new BinaryReader(raw);
-        long[] versions = readStoredHeader(key, r);
-        return new KvKeyInfo(key, versions[0], r.remaining());
+        try {
+            return new KvKeyInfo(key, StoredValue.readHeader(r)[0], r.remaining());
+        } catch (IllegalArgumentException e) {
+            throw damaged(key, e);
+        }
     }
 
     /** Number of keys. */
@@ -776,43 +727,15 @@ public final class KvStateMachine implements StateMachine {
         return new CorruptStoreException("KV store " + file + " is unreadable: " + what + "; the file was left as it is", null);
     }
 
-    record Stored(long version, long createIndex, byte[] value) {
-        KvEntry toEntry(String key) {
-            return new KvEntry(key, value, version, createIndex);
-        }
-    }
-
-    static byte[] encodeStored(long version, long createIndex, byte[] value) {
-        return new BinaryWriter(value.length + 24)
-                .writeByte(VALUE_FORMAT)
-                .writeVarLong(version)
-                .writeVarLong(createIndex)
-                .writeRaw(value)
-                .toByteArray();
-    }
-
-    Stored decodeStored(String key, byte[] raw) {
-        BinaryReader r = new BinaryReader(raw);
-        long[] versions = readStoredHeader(key, r);
+    StoredValue decodeStored(String key, byte[] raw) {
         try {
-            return new Stored(versions[0], versions[1], r.readRaw(r.remaining(), "value"));
+            return StoredValue.decode(raw);
         } catch (IllegalArgumentException e) {
-            throw corrupt("the value of key '" + key + "' is damaged (" + e.getMessage() + ")");
+            throw damaged(key, e);
         }
     }
 
-    /** Reads a stored value's format, version and create index; the reader is then at the value bytes. */
-    private long[] readStoredHeader(String key, BinaryReader r) {
-        try {
-            int format = r.readByte("value format");
-            if (format != VALUE_FORMAT) {
-                throw new IllegalArgumentException("unsupported value format " + format);
-            }
-            long version = r.readVarLong("version", 1, Long.MAX_VALUE);
-            long createIndex = r.readVarLong("create index", 1, version);
-            return new long[] {version, createIndex};
-        } catch (IllegalArgumentException e) {
-            throw corrupt("the value of key '" + key + "' is damaged (" + e.getMessage() + ")");
-        }
+    private StorageException damaged(String key, IllegalArgumentException e) {
+        return corrupt("the value of key '" + key + "' is damaged (" + e.getMessage() + ")");
     }
 }
