@@ -21,7 +21,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * acknowledged key is read back and its version checked: a write applied twice shows as a version other than the one
  * its acknowledgement named (raftkv: the index of the key's last write) or above 1 (etcd: the number of writes).
  * <p>
- * Prints one line: {@code RESULT requests=... ok=... writes=... acked=... duplicates=... maxgap_ms=... lost=...}.
+ * Prints one line: {@code RESULT requests=... ok=... writes=... acked=... duplicates=... maxgap_ms=... lost=... failures=...}
+ * (failures: what the requests not answered 2xx got, e.g. {@code 307:12,refused:40,timeout:9}).
  * <pre>
  *   java bench/RetryingClients.java raftkv|etcd SECONDS CLIENTS URL[,URL...]
  * </pre>
@@ -34,6 +35,8 @@ public class RetryingClients {
     static final AtomicLong ok = new AtomicLong();
     static final AtomicLong writes = new AtomicLong();
     static final Map<String, String> acked = new ConcurrentHashMap<>();
+    /** The requests not answered 2xx, by what they got: an HTTP status, or refused / timeout / io (no answer). */
+    static final Map<String, AtomicLong> failures = new ConcurrentHashMap<>();
     static volatile long lastSuccess = System.nanoTime();
     static volatile long maxGap;
     /** Where the read-back found an answer last (the leader, after a redirect): asked first for the next key. */
@@ -69,8 +72,11 @@ public class RetryingClients {
                 duplicates++;
             }
         }
-        System.out.printf("RESULT requests=%d ok=%d writes=%d acked=%d duplicates=%d maxgap_ms=%d lost=%d%n",
-                requests.get(), ok.get(), writes.get(), acked.size(), duplicates, maxGap / 1_000_000, lost);
+        StringBuilder failed = new StringBuilder();
+        new java.util.TreeMap<>(failures).forEach((k, v) -> failed.append(failed.length() == 0 ? "" : ",").append(k).append(':').append(v));
+        System.out.printf("RESULT requests=%d ok=%d writes=%d acked=%d duplicates=%d maxgap_ms=%d lost=%d failures=%s%n",
+                requests.get(), ok.get(), writes.get(), acked.size(), duplicates, maxGap / 1_000_000, lost,
+                failed.length() == 0 ? "none" : failed);
     }
 
     static void run(boolean etcd, int client, List<URI> endpoints, long end) {
@@ -97,19 +103,28 @@ public class RetryingClients {
                         }
                         break;
                     }
+                    failed(Integer.toString(sc));
                     if ((sc == 307 || sc == 308) && r.headers().firstValue("Location").isPresent()) {
                         URI loc = at.resolve(r.headers().firstValue("Location").get());
                         at = URI.create(loc.getScheme() + "://" + loc.getAuthority());
                         continue;
                     }
+                } catch (java.net.http.HttpTimeoutException e) {
+                    failed("timeout"); // no answer in time: the outcome is unknown; retry (the session makes that safe on raftkv)
+                } catch (java.net.ConnectException e) {
+                    failed("refused");
                 } catch (Exception e) {
-                    // no answer: the outcome is unknown; retry (the session makes that safe on raftkv)
+                    failed("io");
                 }
                 target = (target + 1) % endpoints.size();
                 at = endpoints.get(target);
                 sleep(50);
             }
         }
+    }
+
+    static void failed(String what) {
+        failures.computeIfAbsent(what, k -> new AtomicLong()).incrementAndGet();
     }
 
     static HttpRequest write(boolean etcd, URI at, String key, String session, long seq) {

@@ -612,12 +612,13 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
   for sys in "${SYSTEMS[@]}"; do printf ' %s |' "$(secs "${STARTUP_US[$sys]}")"; done; echo
   printf '| failover: SIGKILL leader -> first write acknowledged by another member |'
   for sys in "${SYSTEMS[@]}"; do printf ' %s |' "$(ms_list_summary "${FAILOVER_MS[$sys]:-}")"; done; echo
-  printf '| retrying clients under a nemesis (%s s; kill -9 or SIGSTOP a random member every 2-4 s): requests answered 2xx, longest gap without an acknowledged write, writes applied twice, acknowledged writes lost |' "$NEMESIS_SECONDS"
+  printf '| retrying clients under a nemesis (%s s; kill -9 or SIGSTOP a random member every 2-4 s): requests answered 2xx, longest gap without an acknowledged write, writes applied twice, acknowledged writes lost, what the other requests got (HTTP status, refused, timeout, io) |' "$NEMESIS_SECONDS"
   for sys in "${SYSTEMS[@]}"; do
     r=${NEMESIS[$sys]:-}
     if [[ $r == *requests=* ]]; then
-      printf ' %s%% of %s, %s ms, %s duplicates, %s lost |' "$(awk -v o="$(field "$r" ok)" -v q="$(field "$r" requests)" 'BEGIN { printf "%.1f", 100 * o / (q ? q : 1) }')" \
-        "$(thousands "$(field "$r" requests)")" "$(thousands "$(field "$r" maxgap_ms)")" "$(field "$r" duplicates)" "$(field "$r" lost)"
+      printf ' %s%% of %s, %s ms, %s duplicates, %s lost (not 2xx: %s) |' "$(awk -v o="$(field "$r" ok)" -v q="$(field "$r" requests)" 'BEGIN { printf "%.1f", 100 * o / (q ? q : 1) }')" \
+        "$(thousands "$(field "$r" requests)")" "$(thousands "$(field "$r" maxgap_ms)")" "$(field "$r" duplicates)" "$(field "$r" lost)" \
+        "$(field "$r" failures | sed 's/:/ ×/g; s/,/, /g')"
     else printf ' n/a |'; fi
   done; echo
   printf '| killed member restarted -> healthy again |'
