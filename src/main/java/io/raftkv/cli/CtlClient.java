@@ -72,8 +72,14 @@ public final class CtlClient {
     private final String token;
     private final Duration timeout;
     private final HttpClient http;
-    private final String clientId = "raftkvctl-" + UUID.randomUUID();
+    private String clientId = newClientId();
     private long sequence;
+    /**
+     * Whether a write of this session is known to be applied (answered 2xx or 409): the state machine then knows the
+     * session and takes any higher sequence number. Until then only sequence 1 starts it, so a client whose first
+     * write failed takes a new id for the next one (reusing 1 could get an applied first write's cached result).
+     */
+    private boolean sessionKnown;
     private int preferred;
 
     public CtlClient(List<URI> endpoints, String token, Path cacert, Duration timeout) {
@@ -175,11 +181,30 @@ public final class CtlClient {
 
     private enum Retry { READ, SESSION, SAFE_ONLY }
 
+    private static String newClientId() {
+        return "raftkvctl-" + UUID.randomUUID();
+    }
+
     private Answer call(String method, String pathAndQuery, byte[] body, String contentType, Retry retry) {
-        String[] session = null;
-        if (retry == Retry.SESSION) {
-            session = new String[] {clientId, Long.toString(++sequence)};
+        if (retry != Retry.SESSION) {
+            return attempts(method, pathAndQuery, body, contentType, retry, null);
         }
+        Answer a = null;
+        try {
+            a = attempts(method, pathAndQuery, body, contentType, retry, new String[] {clientId, Long.toString(++sequence)});
+            return a;
+        } finally {
+            if (a != null && (a.status / 100 == 2 || a.status == 409)) {
+                sessionKnown = true;
+            } else if (!sessionKnown) {
+                clientId = newClientId();
+                sequence = 0;
+            }
+        }
+    }
+
+    private Answer attempts(String method, String pathAndQuery, byte[] body, String contentType, Retry retry,
+            String[] session) {
         long deadline = System.nanoTime() + timeout.toNanos();
         List<String> failures = new ArrayList<>();
         long pause = 50;

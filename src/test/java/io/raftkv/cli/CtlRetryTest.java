@@ -2,6 +2,7 @@ package io.raftkv.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpExchange;
@@ -112,5 +113,36 @@ class CtlRetryTest {
         assertEquals(Ctl.EXIT_UNAVAILABLE, stuck.status(), stuck.toString());
         assertNotNull(stuck.err());
         assertTrue(stuck.err().contains("no leader"), stuck.err());
+    }
+
+    @Test
+    void aSessionWhoseFirstWriteFailedStartsAfreshAndAKnownOneCountsOn() throws Exception {
+        // 503 until the client gave up, then 200: the first write certainly had no effect, but a second write with
+        // sequence 2 of a session the cluster never saw would be refused (422); it must start a new session at 1.
+        java.util.concurrent.atomic.AtomicBoolean up = new java.util.concurrent.atomic.AtomicBoolean();
+        String node = serve((x, call) -> {
+            if (up.get()) {
+                answer(x, 200, "{\"key\":\"k\",\"version\":" + call + ",\"index\":" + call + ",\"term\":1}");
+            } else {
+                answer(x, 503, "{\"title\":\"Service Unavailable\",\"detail\":\"no leader\"}");
+            }
+        });
+        CtlClient client = new CtlClient(java.util.List.of(java.net.URI.create(node)), null, null,
+                java.time.Duration.ofMillis(300));
+        assertThrows(CtlException.class, () -> client.write("PUT", "/v1/kv/k", "1".getBytes(StandardCharsets.UTF_8)));
+        String failed = session(seen.get(0));
+        assertTrue(failed.endsWith("seq=1"), failed);
+        up.set(true);
+        seen.clear();
+        assertEquals(200, client.write("PUT", "/v1/kv/k", "2".getBytes(StandardCharsets.UTF_8)).status());
+        assertEquals(200, client.write("PUT", "/v1/kv/k", "3".getBytes(StandardCharsets.UTF_8)).status());
+        String second = session(seen.get(0));
+        String third = session(seen.get(1));
+        assertTrue(second.endsWith("seq=1") && !second.equals(failed), "a new session from 1: " + second + " after " + failed);
+        assertEquals(second.replace("seq=1", "seq=2"), third, "the known session counts on");
+    }
+
+    private static String session(String seenLine) {
+        return seenLine.substring(seenLine.indexOf(" client="), seenLine.indexOf(" auth="));
     }
 }
